@@ -1,0 +1,175 @@
+package compute
+
+import "github.com/latentflow/latentflow/philox"
+
+// Buffer is a float32 array owned by a Backend. Views made with Slice share
+// the storage of their parent.
+type Buffer interface {
+	Len() int
+}
+
+// Path selects the probability path of the CFM loss.
+type Path int
+
+const (
+	// PathOT is the optimal-transport path with sigma_min s (Lipman et al. 2022, eq. 20-23):
+	//   x_t = (1 - (1-s) t) x0 + t x1,   u_t = x1 - (1-s) x0.
+	PathOT Path = iota
+	// PathVP is the variance-preserving diffusion path of Lipman et al. 2022 (eq. 18-19),
+	// with time running from noise (t=0) to data (t=1): with
+	//   beta(s) = beta_min + s (beta_max - beta_min),  Tb(s) = s beta_min + s^2 (beta_max - beta_min)/2,
+	//   a(t) = exp(-Tb(1-t)/2),  sigma(t) = sqrt(1 - a(t)^2),
+	//   x_t = sigma(t) x0 + a(t) x1,   u_t = sigma'(t) x0 + a'(t) x1,
+	//   a'(t) = a(t) beta(1-t)/2,  sigma'(t) = -a(t) a'(t) / sigma(t).
+	// (The VP field diverges like 1/sqrt(1-t) at t=1; uniforms never reach 1.)
+	PathVP
+)
+
+// PathParams holds the constants of a probability path.
+type PathParams struct {
+	Path     Path
+	SigmaMin float32 // OT: the final noise level s (default 1e-4)
+	BetaMin  float32 // VP: beta at the data end (default 0.1)
+	BetaMax  float32 // VP: beta at the noise end (default 20)
+}
+
+// AdamW holds the hyper-parameters of one AdamW update (Loshchilov and Hutter 2019).
+type AdamW struct {
+	LR          float32 // learning rate of this step
+	Beta1       float32 // first-moment decay (0.9)
+	Beta2       float32 // second-moment decay (0.999)
+	Eps         float32 // denominator epsilon (1e-8)
+	WeightDecay float32 // decoupled weight decay (applied as p -= LR*WD*p)
+	Step        int     // 1-based step number for bias correction
+	GradScale   float32 // the gradient is multiplied by this first (clipping); 1 for none
+}
+
+// Backend is the set of operations a compute device provides. Every method
+// documents the exact arithmetic; compute/cpu implements it with plain loops
+// and compute/backendtest checks any backend against those loops.
+//
+// "rows" below means rows of a row-major [N, X] matrix; a per-sample vector
+// "[B, X] with stride ld" is broadcast over the T rows of its sample
+// (row r belongs to sample r / T).
+type Backend interface {
+	// Name is a short name ("cpu", "cuda").
+	Name() string
+
+	// Alloc returns a zeroed buffer of n float32s.
+	Alloc(n int) Buffer
+	// Free releases a buffer (views must not be freed).
+	Free(b Buffer)
+	// Slice returns a view of n elements of b starting at off.
+	Slice(b Buffer, off, n int) Buffer
+	// Upload copies src into dst[0:len(src)].
+	Upload(dst Buffer, src []float32)
+	// Download copies src[0:len(dst)] into dst.
+	Download(dst []float32, src Buffer)
+	// Sync waits for all queued work and reports an asynchronous failure.
+	Sync() error
+
+	// Fill sets every element of x to v.
+	Fill(x Buffer, v float32)
+	// Copy sets dst = src (equal lengths).
+	Copy(dst, src Buffer)
+	// Scale sets x *= a.
+	Scale(x Buffer, a float32)
+	// Axpy sets y += a*x.
+	Axpy(a float32, x, y Buffer)
+	// LinComb sets dst = x + sum_i coef[i] * ks[i] (the ODE stage update); dst may alias x.
+	// Coefficients equal to 0 are skipped (their buffer may be nil).
+	LinComb(dst, x Buffer, coef []float32, ks []Buffer)
+	// ErrNorm returns the Dopri5 error norm sqrt(mean_i (e_i / (atol + rtol max(|y0_i|, |y1_i|)))^2).
+	ErrNorm(e, y0, y1 Buffer, rtol, atol float32) float32
+	// SumSquares returns sum_i x_i^2 (accumulated in float64 on the CPU).
+	SumSquares(x Buffer) float32
+	// Sum returns sum_i x_i.
+	Sum(x Buffer) float32
+
+	// Gemm computes, for each of batch matrices (b = 0..batch-1),
+	//   C_b = alpha * op(A_b) * op(B_b) + beta * C_b
+	// with op(X) = X or X^T, op(A) m x k, op(B) k x n, C m x n, all row-major with
+	// leading dimensions lda, ldb, ldc and element offsets A_b = A + b*strideA etc.
+	// beta = 0 overwrites C (NaNs in C are ignored).
+	Gemm(transA, transB bool, m, n, k int, alpha float32,
+		a Buffer, lda, strideA int, b Buffer, ldb, strideB int,
+		beta float32, c Buffer, ldc, strideC int, batch int)
+
+	// AddBias sets x[r, j] += bias[j] for the rows r of x [N, len(bias)].
+	AddBias(x, bias Buffer)
+	// BiasGrad sets dbias[j] += sum_r dy[r, j] for dy [N, len(dbias)].
+	BiasGrad(dbias, dy Buffer)
+	// AddRows sets x[r, j] += p[r mod P, j] for x [N, X], p [P, X] (positional embedding).
+	AddRows(x, p Buffer, P int)
+	// AddRowsGrad sets dp[r mod P, j] += dx[r, j].
+	AddRowsGrad(dp, dx Buffer, P int)
+
+	// LayerNormMod is layernorm without affine parameters followed by adaLN modulation,
+	// for x, y [N, D] with N = B*T:
+	//   mean_r = mean_j x[r,j], rstd_r = 1/sqrt(var_r + eps) (biased variance),
+	//   y[r,j] = (x[r,j] - mean_r) * rstd_r * (1 + scale[b,j]) + shift[b,j],  b = r / T,
+	// with shift and scale [B, D] views of stride ld. mean and rstd [N] are saved for
+	// the backward pass.
+	LayerNormMod(y, mean, rstd, x, shift, scale Buffer, ld, B, T, D int, eps float32)
+	// LayerNormModBackward takes dy and the saved statistics and sets
+	//   dx[r,:] += the gradient through the normalisation (accumulated),
+	//   dshift[b,j] = sum_{r in b} dy[r,j],  dscale[b,j] = sum_{r in b} dy[r,j] xhat[r,j]
+	// (overwritten; views of stride ld).
+	LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale Buffer, ld, B, T, D int)
+
+	// Attention is non-causal multi-head self-attention over qkv [B, T, 3D], laid out
+	// per token as (q | k | v), each as H heads of Dh = D/H:
+	//   out[b,t,h*Dh:(h+1)*Dh] = sum_s softmax_s(q_t . k_s / sqrt(Dh)) v_s,
+	// out [B, T, D]; lse [B, H, T] receives the log-sum-exp of each softmax row.
+	Attention(out, lse, qkv Buffer, B, T, H, D int)
+	// AttentionBackward sets dqkv [B, T, 3D] (overwritten) from dout, the inputs and
+	// the saved out and lse.
+	AttentionBackward(dqkv, dout, qkv, out, lse Buffer, B, T, H, D int)
+
+	// Gelu sets y = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+	Gelu(y, x Buffer)
+	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten).
+	GeluBackward(dx, dy, x Buffer)
+	// SiLU sets y = x * sigmoid(x).
+	SiLU(y, x Buffer)
+	// SiLUBackward sets dx = dy * silu'(x) (overwritten); dx may alias dy.
+	SiLUBackward(dx, dy, x Buffer)
+
+	// GatedResidual sets x[r,j] += gate[b,j] * y[r,j], b = r/T, gate a [B, D] view of stride ld.
+	GatedResidual(x, gate, y Buffer, ld, B, T, D int)
+	// GatedResidualBackward sets dy[r,j] = gate[b,j] * dx[r,j] (overwritten) and
+	// dgate[b,j] = sum_{r in b} dx[r,j] * y[r,j] (overwritten, stride ld).
+	GatedResidualBackward(dy, dgate, dx, gate, y Buffer, ld, B, T, D int)
+
+	// TimestepEmbedding sets emb [B, dim] from t [B]: with half = dim/2 and
+	// f_i = exp(-ln(10000) i / half), a = scale * t_b * f_i,
+	//   emb[b, i] = cos(a), emb[b, half+i] = sin(a).
+	TimestepEmbedding(emb, t Buffer, dim int, scale float32)
+
+	// GatherRows sets dst[i, :] = src[idx[i], :] for rows of width w; idx holds
+	// row numbers as float32 (exact below 2^24).
+	GatherRows(dst, src, idx Buffer, w int)
+
+	// FillUniform and FillNormal write element i of the Philox stream k into x[i]
+	// exactly as philox.Key.FillUniform / FillNormal with offset 0.
+	FillUniform(x Buffer, k philox.Key)
+	FillNormal(x Buffer, k philox.Key)
+	// UniformIndex sets idx[i] = floor(u_i * n) (as float32, clamped to n-1), u the
+	// Philox uniform stream k: batch indices into a dataset of n rows.
+	UniformIndex(idx Buffer, n int, k philox.Key)
+
+	// CFMInterp sets, for x0, x1, xt [B, X] and t [B], the point on the path:
+	//   x_t = a(t) x0 + b(t) x1 (see Path).
+	CFMInterp(xt, x0, x1, t Buffer, p PathParams)
+	// CFMLoss is the fused flow-matching loss: with the path target u_t(x0, x1) it
+	// sets dpred = 2 (pred - u) / len(pred) and returns mean((pred - u)^2).
+	CFMLoss(dpred, pred, x0, x1, t Buffer, p PathParams) float32
+
+	// AdamWStep applies one AdamW step to params with gradient grad (multiplied by
+	// o.GradScale first), moments m and v (all the same length):
+	//   g = GradScale*grad; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+	//   p -= LR (WD p + (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps)).
+	AdamWStep(params, grad, m, v Buffer, o AdamW)
+	// EMA sets ema = decay*ema + (1-decay)*params.
+	EMA(ema, params Buffer, decay float32)
+}
