@@ -1,6 +1,11 @@
 package compute
 
-import "github.com/latentflow/latentflow/philox"
+import (
+	"fmt"
+	"math"
+
+	"github.com/latentflow/latentflow/philox"
+)
 
 // Buffer is a float32 array owned by a Backend. Views made with Slice share
 // the storage of their parent.
@@ -31,6 +36,26 @@ type PathParams struct {
 	SigmaMin float32 // OT: the final noise level s (default 1e-4)
 	BetaMin  float32 // VP: beta at the data end (default 0.1)
 	BetaMax  float32 // VP: beta at the noise end (default 20)
+}
+
+// Coef returns the path coefficients at time t: x_t = a x0 + b x1 and
+// u_t = da x0 + db x1 (see Path), computed in float64 and rounded.
+func (p PathParams) Coef(t float32) (a, b, da, db float32) {
+	switch p.Path {
+	case PathOT:
+		s := float64(p.SigmaMin)
+		return float32(1 - (1-s)*float64(t)), t, float32(-(1 - s)), 1
+	case PathVP:
+		r := 1 - float64(t)
+		bmin, bmax := float64(p.BetaMin), float64(p.BetaMax)
+		tb := r*bmin + r*r*(bmax-bmin)/2
+		al := math.Exp(-tb / 2)
+		sg := math.Sqrt(math.Max(1-al*al, 0))
+		dal := al * (bmin + r*(bmax-bmin)) / 2
+		dsg := -al * dal / math.Max(sg, 1e-12)
+		return float32(sg), float32(al), float32(dsg), float32(dal)
+	}
+	panic(fmt.Sprintf("compute: unknown path %d", p.Path))
 }
 
 // AdamW holds the hyper-parameters of one AdamW update (Loshchilov and Hutter 2019).
@@ -150,12 +175,17 @@ type Backend interface {
 	// row numbers as float32 (exact below 2^24).
 	GatherRows(dst, src, idx Buffer, w int)
 
+	// ScatterAddRows sets dst[idx[i], :] += src[i, :] for rows of width w (the
+	// gradient of GatherRows); repeated indices accumulate.
+	ScatterAddRows(dst, src, idx Buffer, w int)
+
 	// FillUniform and FillNormal write element i of the Philox stream k into x[i]
 	// exactly as philox.Key.FillUniform / FillNormal with offset 0.
 	FillUniform(x Buffer, k philox.Key)
 	FillNormal(x Buffer, k philox.Key)
-	// UniformIndex sets idx[i] = floor(u_i * n) (as float32, clamped to n-1), u the
-	// Philox uniform stream k: batch indices into a dataset of n rows.
+	// UniformIndex sets idx[i] = min(floor(u_i * n), n-1) (the product exact in float64;
+	// stored as float32), u the Philox uniform stream k: batch indices into a dataset
+	// of n <= 2^24 rows.
 	UniformIndex(idx Buffer, n int, k philox.Key)
 
 	// CFMInterp sets, for x0, x1, xt [B, X] and t [B], the point on the path:

@@ -1,0 +1,285 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/latentflow/latentflow/compute"
+)
+
+// AddBias sets x[r,j] += bias[j]; x (N, X), bias (X).
+func (be *Backend) AddBias(x, bias compute.Buffer) {
+	xs, bs := Data(x), Data(bias)
+	X := len(bs)
+	need(X > 0 && len(xs)%X == 0, "AddBias: %d not a multiple of %d", len(xs), X)
+	be.parallel(len(xs)/X, X, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := xs[r*X : (r+1)*X]
+			for j, b := range bs {
+				row[j] += b
+			}
+		}
+	})
+}
+
+// BiasGrad sets dbias[j] += sum_r dy[r,j]; dy (N, X).
+func (be *Backend) BiasGrad(dbias, dy compute.Buffer) {
+	db, d := Data(dbias), Data(dy)
+	X := len(db)
+	need(X > 0 && len(d)%X == 0, "BiasGrad: %d not a multiple of %d", len(d), X)
+	N := len(d) / X
+	be.parallel(X, N, func(lo, hi int) {
+		acc := make([]float64, hi-lo)
+		for r := 0; r < N; r++ {
+			row := d[r*X+lo : r*X+hi]
+			for j, v := range row {
+				acc[j] += float64(v)
+			}
+		}
+		for j, a := range acc {
+			db[lo+j] += float32(a)
+		}
+	})
+}
+
+// AddRows sets x[r,j] += p[r mod P, j]; x (N, X), p (P, X).
+func (be *Backend) AddRows(x, p compute.Buffer, P int) {
+	xs, ps := Data(x), Data(p)
+	need(P > 0 && len(ps)%P == 0, "AddRows: p has %d elements, not a multiple of P=%d", len(ps), P)
+	X := len(ps) / P
+	need(len(xs)%len(ps) == 0, "AddRows: x has %d elements, not a multiple of %d", len(xs), len(ps))
+	be.parallel(len(xs)/X, X, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row, pr := xs[r*X:(r+1)*X], ps[(r%P)*X:(r%P+1)*X]
+			for j := range row {
+				row[j] += pr[j]
+			}
+		}
+	})
+}
+
+// AddRowsGrad sets dp[r mod P, j] += dx[r,j].
+func (be *Backend) AddRowsGrad(dp, dx compute.Buffer, P int) {
+	ps, xs := Data(dp), Data(dx)
+	need(P > 0 && len(ps)%P == 0 && len(xs)%len(ps) == 0, "AddRowsGrad shapes: dp %d, dx %d, P %d", len(ps), len(xs), P)
+	X := len(ps) / P
+	N := len(xs) / X
+	be.parallel(P, N/P*X, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			acc := make([]float64, X)
+			for r := q; r < N; r += P {
+				for j, v := range xs[r*X : (r+1)*X] {
+					acc[j] += float64(v)
+				}
+			}
+			for j, a := range acc {
+				ps[q*X+j] += float32(a)
+			}
+		}
+	})
+}
+
+// LayerNormMod: y = (x - mean) rstd (1 + scale[b]) + shift[b]; x, y (B*T, D);
+// shift, scale (B, D) with row stride ld; mean, rstd (B*T).
+func (be *Backend) LayerNormMod(y, mean, rstd, x, shift, scale compute.Buffer, ld, B, T, D int, eps float32) {
+	ys, ms, rs, xs, sh, sc := Data(y), Data(mean), Data(rstd), Data(x), Data(shift), Data(scale)
+	N := B * T
+	need(len(xs) == N*D && len(ys) == N*D && len(ms) == N && len(rs) == N, "LayerNormMod shapes (B=%d T=%d D=%d)", B, T, D)
+	need(len(sh) >= (B-1)*ld+D && len(sc) >= (B-1)*ld+D, "LayerNormMod: shift/scale too small for B=%d ld=%d D=%d", B, ld, D)
+	be.parallel(N, 8*D, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := xs[r*D:(r+1)*D], ys[r*D:(r+1)*D]
+			var s float64
+			for _, v := range xr {
+				s += float64(v)
+			}
+			mu := s / float64(D)
+			var v2 float64
+			for _, v := range xr {
+				d := float64(v) - mu
+				v2 += d * d
+			}
+			rstdr := 1 / math.Sqrt(v2/float64(D)+float64(eps))
+			ms[r], rs[r] = float32(mu), float32(rstdr)
+			b := r / T
+			shr, scr := sh[b*ld:b*ld+D], sc[b*ld:b*ld+D]
+			m32, r32 := float32(mu), float32(rstdr)
+			for j, v := range xr {
+				yr[j] = (v-m32)*r32*(1+scr[j]) + shr[j]
+			}
+		}
+	})
+}
+
+// LayerNormModBackward: with xhat = (x-mean) rstd and g = dy (1+scale),
+//
+//	dx += rstd (g - mean_j g - xhat mean_j(g xhat)),
+//	dshift[b] = sum_t dy, dscale[b] = sum_t dy xhat.
+func (be *Backend) LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld, B, T, D int) {
+	dxs, dsh, dsc, dys, xs, ms, rs, sc := Data(dx), Data(dshift), Data(dscale), Data(dy), Data(x), Data(mean), Data(rstd), Data(scale)
+	N := B * T
+	need(len(xs) == N*D && len(dys) == N*D && len(dxs) == N*D && len(ms) == N && len(rs) == N, "LayerNormModBackward shapes (B=%d T=%d D=%d)", B, T, D)
+	need(len(dsh) >= (B-1)*ld+D && len(dsc) >= (B-1)*ld+D && len(sc) >= (B-1)*ld+D, "LayerNormModBackward: modulation views too small")
+	be.parallel(B, 12*T*D, func(lo, hi int) {
+		g := make([]float32, D)
+		for b := lo; b < hi; b++ {
+			scr := sc[b*ld : b*ld+D]
+			dshr, dscr := dsh[b*ld:b*ld+D], dsc[b*ld:b*ld+D]
+			for j := range dshr {
+				dshr[j], dscr[j] = 0, 0
+			}
+			for r := b * T; r < (b+1)*T; r++ {
+				xr, dyr, dxr := xs[r*D:(r+1)*D], dys[r*D:(r+1)*D], dxs[r*D:(r+1)*D]
+				mu, rstdr := ms[r], rs[r]
+				var sg, sgx float64
+				for j := 0; j < D; j++ {
+					xh := (xr[j] - mu) * rstdr
+					dshr[j] += dyr[j]
+					dscr[j] += dyr[j] * xh
+					g[j] = dyr[j] * (1 + scr[j])
+					sg += float64(g[j])
+					sgx += float64(g[j]) * float64(xh)
+				}
+				mg, mgx := float32(sg/float64(D)), float32(sgx/float64(D))
+				for j := 0; j < D; j++ {
+					xh := (xr[j] - mu) * rstdr
+					dxr[j] += rstdr * (g[j] - mg - xh*mgx)
+				}
+			}
+		}
+	})
+}
+
+// GatedResidual sets x[r,j] += gate[b,j] y[r,j].
+func (be *Backend) GatedResidual(x, gate, y compute.Buffer, ld, B, T, D int) {
+	xs, gs, ys := Data(x), Data(gate), Data(y)
+	need(len(xs) == B*T*D && len(ys) == B*T*D && len(gs) >= (B-1)*ld+D, "GatedResidual shapes")
+	be.parallel(B*T, 2*D, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			g := gs[(r/T)*ld : (r/T)*ld+D]
+			xr, yr := xs[r*D:(r+1)*D], ys[r*D:(r+1)*D]
+			for j := range xr {
+				xr[j] += g[j] * yr[j]
+			}
+		}
+	})
+}
+
+// GatedResidualBackward sets dy = gate dx and dgate[b] = sum_t dx y.
+func (be *Backend) GatedResidualBackward(dy, dgate, dx, gate, y compute.Buffer, ld, B, T, D int) {
+	dys, dgs, dxs, gs, ys := Data(dy), Data(dgate), Data(dx), Data(gate), Data(y)
+	need(len(dxs) == B*T*D && len(ys) == B*T*D && len(dys) == B*T*D && len(gs) >= (B-1)*ld+D && len(dgs) >= (B-1)*ld+D, "GatedResidualBackward shapes")
+	be.parallel(B, 4*T*D, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			g, dg := gs[b*ld:b*ld+D], dgs[b*ld:b*ld+D]
+			for j := range dg {
+				dg[j] = 0
+			}
+			for r := b * T; r < (b+1)*T; r++ {
+				dxr, yr, dyr := dxs[r*D:(r+1)*D], ys[r*D:(r+1)*D], dys[r*D:(r+1)*D]
+				for j := range dxr {
+					dg[j] += dxr[j] * yr[j]
+					dyr[j] = g[j] * dxr[j]
+				}
+			}
+		}
+	})
+}
+
+const geluC = 0.7978845608028654 // sqrt(2/pi)
+
+// Gelu sets y = x/2 (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).
+func (be *Backend) Gelu(y, x compute.Buffer) {
+	ys, xs := Data(y), Data(x)
+	need(len(ys) == len(xs), "Gelu lengths %d, %d", len(ys), len(xs))
+	be.parallel(len(xs), 30, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := float64(xs[i])
+			ys[i] = float32(0.5 * v * (1 + math.Tanh(geluC*(v+0.044715*v*v*v))))
+		}
+	})
+}
+
+// GeluBackward sets dx = dy gelu'(x).
+func (be *Backend) GeluBackward(dx, dy, x compute.Buffer) {
+	dxs, dys, xs := Data(dx), Data(dy), Data(x)
+	need(len(dxs) == len(xs) && len(dys) == len(xs), "GeluBackward lengths")
+	be.parallel(len(xs), 40, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := float64(xs[i])
+			th := math.Tanh(geluC * (v + 0.044715*v*v*v))
+			d := 0.5*(1+th) + 0.5*v*(1-th*th)*geluC*(1+3*0.044715*v*v)
+			dxs[i] = dys[i] * float32(d)
+		}
+	})
+}
+
+// SiLU sets y = x sigmoid(x).
+func (be *Backend) SiLU(y, x compute.Buffer) {
+	ys, xs := Data(y), Data(x)
+	need(len(ys) == len(xs), "SiLU lengths %d, %d", len(ys), len(xs))
+	be.parallel(len(xs), 20, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := float64(xs[i])
+			ys[i] = float32(v / (1 + math.Exp(-v)))
+		}
+	})
+}
+
+// SiLUBackward sets dx = dy (s + x s (1 - s)), s = sigmoid(x).
+func (be *Backend) SiLUBackward(dx, dy, x compute.Buffer) {
+	dxs, dys, xs := Data(dx), Data(dy), Data(x)
+	need(len(dxs) == len(xs) && len(dys) == len(xs), "SiLUBackward lengths")
+	be.parallel(len(xs), 20, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := float64(xs[i])
+			s := 1 / (1 + math.Exp(-v))
+			dxs[i] = dys[i] * float32(s*(1+v*(1-s)))
+		}
+	})
+}
+
+// TimestepEmbedding sets emb[b] = (cos(scale t_b f_i), sin(scale t_b f_i)), f_i = 10000^(-i/half).
+func (be *Backend) TimestepEmbedding(emb, t compute.Buffer, dim int, scale float32) {
+	es, ts := Data(emb), Data(t)
+	need(dim > 0 && dim%2 == 0 && len(es) == len(ts)*dim, "TimestepEmbedding: emb %d != B %d x dim %d (dim even)", len(es), len(ts), dim)
+	half := dim / 2
+	for b, tv := range ts {
+		row := es[b*dim : (b+1)*dim]
+		for i := 0; i < half; i++ {
+			f := math.Exp(-math.Log(10000) * float64(i) / float64(half))
+			a := float64(scale) * float64(tv) * f
+			row[i] = float32(math.Cos(a))
+			row[half+i] = float32(math.Sin(a))
+		}
+	}
+}
+
+// AdamWStep applies one AdamW update (see compute.Backend).
+func (be *Backend) AdamWStep(params, grad, m, v compute.Buffer, o compute.AdamW) {
+	ps, gs, ms, vs := Data(params), Data(grad), Data(m), Data(v)
+	need(len(gs) == len(ps) && len(ms) == len(ps) && len(vs) == len(ps), "AdamWStep lengths")
+	need(o.Step >= 1, "AdamWStep: step %d < 1", o.Step)
+	bc1 := float32(1 - math.Pow(float64(o.Beta1), float64(o.Step)))
+	bc2 := float32(1 - math.Pow(float64(o.Beta2), float64(o.Step)))
+	be.parallel(len(ps), 20, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := o.GradScale * gs[i]
+			ms[i] = o.Beta1*ms[i] + (1-o.Beta1)*g
+			vs[i] = o.Beta2*vs[i] + (1-o.Beta2)*g*g
+			mh := ms[i] / bc1
+			vh := vs[i] / bc2
+			ps[i] -= o.LR * (o.WeightDecay*ps[i] + mh/(float32(math.Sqrt(float64(vh)))+o.Eps))
+		}
+	})
+}
+
+// EMA sets ema = decay ema + (1-decay) params.
+func (be *Backend) EMA(ema, params compute.Buffer, decay float32) {
+	es, ps := Data(ema), Data(params)
+	need(len(es) == len(ps), "EMA lengths")
+	be.parallel(len(es), 3, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			es[i] = decay*es[i] + (1-decay)*ps[i]
+		}
+	})
+}

@@ -1,0 +1,177 @@
+package config
+
+import _ "embed" // for the embedded default.toml
+
+// Config is the whole run configuration of latentflow. Its TOML form is
+// documented key by key in default.toml; the zero value is not useful, start
+// from Default.
+type Config struct {
+	// Seed keys the Philox generator that draws every random number of the
+	// run (initial weights, noise, times, batch indices). TOML integers are
+	// signed 64-bit, so Validate accepts 0 .. 2^63-1.
+	Seed uint64 `toml:"seed"`
+	// Device is where the run computes: "cpu", "cuda", or "auto" (cuda when
+	// the binary was built with CUDA and a GPU is present, else cpu).
+	Device string `toml:"device"`
+
+	Data   Data   `toml:"data"`
+	Model  Model  `toml:"model"`
+	Flow   Flow   `toml:"flow"`
+	Train  Train  `toml:"train"`
+	Sample Sample `toml:"sample"`
+}
+
+// Data selects the training data.
+type Data struct {
+	// Kind is the built-in data set: "checkerboard", "gaussians8", "moons"
+	// or "spirals" (all 2-dimensional).
+	Kind string `toml:"kind"`
+	// Size is the number of rows of a fixed training set drawn once from the
+	// seed; 0 draws fresh samples every step (an infinite data set).
+	Size int `toml:"size"`
+}
+
+// Model is the shape of the DiT velocity transformer. Dimension letters as
+// in package compute: T tokens, C channels, D width, H heads, L layers.
+type Model struct {
+	D          int `toml:"d"`           // model width D (floats per token inside the transformer)
+	Layers     int `toml:"layers"`      // transformer blocks L
+	Heads      int `toml:"heads"`       // attention heads H; must divide D (head width Dh = D/H)
+	MLPRatio   int `toml:"mlp_ratio"`   // MLP hidden width = MLPRatio * D
+	Tokens     int `toml:"tokens"`      // tokens per sample T; T*C must equal the data's dimension
+	Chans      int `toml:"chans"`       // channels per token C (floats per token in data space)
+	TembDim    int `toml:"temb_dim"`    // width of the sinusoidal timestep embedding (even)
+	NumClasses int `toml:"num_classes"` // class labels; 0 = unconditional, >0 adds a class embedding with one extra null class
+
+	// TimeScale multiplies t in [0,1] before the sinusoidal embedding (so the
+	// sinusoid sees TimeScale*t; 1000 matches diffusion-step conventions).
+	TimeScale float64 `toml:"time_scale"`
+	// ClassDropout is the probability, in [0,1), that a training label is
+	// replaced by the null class (for classifier-free guidance). Used only
+	// when NumClasses > 0.
+	ClassDropout float64 `toml:"class_dropout"`
+}
+
+// Flow is the probability path and how training times are drawn.
+type Flow struct {
+	// Path is the probability path: "ot" (optimal transport, with SigmaMin)
+	// or "vp" (variance preserving, with BetaMin and BetaMax).
+	Path     string  `toml:"path"`
+	SigmaMin float64 `toml:"sigma_min"` // OT path: noise level left at t=1, in [0,1)
+	BetaMin  float64 `toml:"beta_min"`  // VP path: beta at the data end (t=1), > 0
+	BetaMax  float64 `toml:"beta_max"`  // VP path: beta at the noise end (t=0), > BetaMin
+
+	// TimeSampling is the distribution of training times t in (0,1):
+	// "uniform", or "logit-normal" (t = sigmoid(n), n ~ N(LogitMean, LogitStd^2)).
+	TimeSampling string  `toml:"time_sampling"`
+	LogitMean    float64 `toml:"logit_mean"` // logit-normal: mean of the normal, in logit units
+	LogitStd     float64 `toml:"logit_std"`  // logit-normal: standard deviation of the normal, > 0
+}
+
+// Train is the optimisation: AdamW with warmup and a schedule, gradient
+// clipping, EMA, and what is written during the run.
+type Train struct {
+	Steps  int     `toml:"steps"`  // optimiser steps
+	Batch  int     `toml:"batch"`  // samples per step B
+	LR     float64 `toml:"lr"`     // peak learning rate (reached at the end of warmup)
+	Warmup int     `toml:"warmup"` // steps of linear warmup from 0 to LR; 0 = none
+
+	// Schedule is the learning rate after warmup: "constant", or "cosine"
+	// (cosine decay from LR at the end of warmup to MinLRRatio*LR at the
+	// last step).
+	Schedule    string  `toml:"schedule"`
+	MinLRRatio  float64 `toml:"min_lr_ratio"`  // cosine: final learning rate as a fraction of LR, in [0,1]
+	Beta1       float64 `toml:"beta1"`         // AdamW first-moment decay, in [0,1)
+	Beta2       float64 `toml:"beta2"`         // AdamW second-moment decay, in [0,1)
+	Eps         float64 `toml:"eps"`           // AdamW denominator epsilon, > 0
+	WeightDecay float64 `toml:"weight_decay"`  // AdamW decoupled weight decay per unit LR, >= 0
+	GradClip    float64 `toml:"grad_clip"`     // max global gradient L2 norm; 0 = no clipping
+	EMADecay    float64 `toml:"ema_decay"`     // decay of the exponential moving average of the weights, in [0,1); 0 = no EMA
+	LogEvery    int     `toml:"log_every"`     // steps between lines of metrics.jsonl
+	CkptEvery   int     `toml:"ckpt_every"`    // steps between checkpoints (one is always written at the end); 0 = only at the end
+	Plots       bool    `toml:"plots"`         // write PNG figures at the end of training
+}
+
+// Sample is the ODE solver that integrates the learned velocity from noise
+// (t=0) to data (t=1), and the end-of-training samples.
+type Sample struct {
+	// Solver is "euler", "midpoint", "heun", "rk4" (fixed steps) or
+	// "dopri5" (adaptive, with RTol, ATol and MaxSteps).
+	Solver   string  `toml:"solver"`
+	Steps    int     `toml:"steps"`     // fixed-step solvers: steps over [0,1]
+	RTol     float64 `toml:"rtol"`      // dopri5: relative error tolerance per step, > 0
+	ATol     float64 `toml:"atol"`      // dopri5: absolute error tolerance per step, > 0
+	MaxSteps int     `toml:"max_steps"` // dopri5: accepted plus rejected steps before giving up
+	N        int     `toml:"n"`         // samples drawn for the end-of-training figures
+	EMA      bool    `toml:"ema"`       // sample with the EMA weights (the raw weights when train.ema_decay = 0)
+}
+
+//go:embed default.toml
+var defaultTOML []byte
+
+// DefaultTOML returns the embedded default.toml: every key with its default
+// value, meaning and unit. Decoding it gives exactly Default(). The slice is
+// a fresh copy.
+func DefaultTOML() []byte {
+	return append([]byte(nil), defaultTOML...)
+}
+
+// Default returns the default configuration: 2D checkerboard data, a small
+// DiT (D=128, L=4, H=4), the OT path, 2000 AdamW steps, RK4 sampling.
+func Default() Config {
+	return Config{
+		Seed:   0,
+		Device: "cpu",
+		Data: Data{
+			Kind: "checkerboard",
+			Size: 0,
+		},
+		Model: Model{
+			D:            128,
+			Layers:       4,
+			Heads:        4,
+			MLPRatio:     4,
+			Tokens:       1,
+			Chans:        2,
+			TimeScale:    1000,
+			TembDim:      256,
+			NumClasses:   0,
+			ClassDropout: 0.1,
+		},
+		Flow: Flow{
+			Path:         "ot",
+			SigmaMin:     1e-4,
+			BetaMin:      0.1,
+			BetaMax:      20,
+			TimeSampling: "uniform",
+			LogitMean:    0,
+			LogitStd:     1,
+		},
+		Train: Train{
+			Steps:       2000,
+			Batch:       256,
+			LR:          3e-4,
+			Warmup:      100,
+			Schedule:    "cosine",
+			MinLRRatio:  0.1,
+			Beta1:       0.9,
+			Beta2:       0.999,
+			Eps:         1e-8,
+			WeightDecay: 0,
+			GradClip:    1,
+			EMADecay:    0.999,
+			LogEvery:    50,
+			CkptEvery:   1000,
+			Plots:       true,
+		},
+		Sample: Sample{
+			Solver:   "rk4",
+			Steps:    20,
+			RTol:     1e-5,
+			ATol:     1e-5,
+			MaxSteps: 10000,
+			N:        2000,
+			EMA:      true,
+		},
+	}
+}

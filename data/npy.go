@@ -1,0 +1,461 @@
+package data
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// NPY format (NEP 1): the magic string "\x93NUMPY", one byte major and one
+// byte minor version, the header length (uint16 little-endian in 1.0, uint32
+// in 2.0 and 3.0), then the header: a Python dict literal with the keys
+// 'descr', 'fortran_order' and 'shape', padded with spaces and ended by '\n'
+// so that the data that follows starts at a multiple of 64 bytes.
+const npyMagic = "\x93NUMPY"
+
+// npyAlign is the alignment of the data start NumPy uses (and WriteNPY keeps).
+const npyAlign = 64
+
+// FormatError reports a file that is not a valid NPY file.
+type FormatError string
+
+func (e FormatError) Error() string { return "invalid NPY file: " + string(e) }
+
+// UnsupportedError reports a valid NPY file that uses a feature this package
+// does not read (a version, a dtype, Fortran order).
+type UnsupportedError string
+
+func (e UnsupportedError) Error() string { return "unsupported NPY feature: " + string(e) }
+
+// WriteNPY writes v, a C-order array of the given shape, to path as an NPY 1.0
+// file of dtype '<f4'. An empty shape writes a 0-d array (one value). The file
+// is written to a temporary file in the same directory, synced and renamed
+// over path, so readers never see a partial file.
+//
+// WriteNPY panics if a dimension is negative or the product of shape is not
+// len(v). Failures to create, write or rename the file are returned.
+func WriteNPY(path string, shape []int, v []float32) error {
+	count := 1
+	for _, s := range shape {
+		if s < 0 {
+			panic(fmt.Sprintf("data: WriteNPY shape %v has a negative dimension", shape))
+		}
+		count *= s
+	}
+	if count != len(v) {
+		panic(fmt.Sprintf("data: WriteNPY shape %v holds %d values, have %d", shape, count, len(v)))
+	}
+	hdr, err := npyHeader(shape)
+	if err != nil {
+		return fmt.Errorf("data: write %s: %w", path, err)
+	}
+	if err := writeAtomic(path, func(w io.Writer) error {
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		var buf [4096]byte
+		for len(v) > 0 {
+			m := min(len(v), len(buf)/4)
+			for i, x := range v[:m] {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+			}
+			if _, err := w.Write(buf[:4*m]); err != nil {
+				return err
+			}
+			v = v[m:]
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("data: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// npyHeader returns the magic, version 1.0, header length and padded header
+// for a '<f4' C-order array of the given shape.
+func npyHeader(shape []int) ([]byte, error) {
+	dims := make([]string, len(shape))
+	for i, s := range shape {
+		dims[i] = strconv.Itoa(s)
+	}
+	tuple := "(" + strings.Join(dims, ", ") + ")"
+	if len(shape) == 1 {
+		tuple = "(" + dims[0] + ",)"
+	}
+	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple + ", }"
+	pre := len(npyMagic) + 2 + 2 // magic, version, uint16 header length
+	total := pre + len(dict) + 1 // + '\n'
+	total = (total + npyAlign - 1) / npyAlign * npyAlign
+	hlen := total - pre
+	if hlen > math.MaxUint16 {
+		return nil, fmt.Errorf("shape %v needs a header of %d bytes, more than NPY 1.0 allows", shape, hlen)
+	}
+	b := make([]byte, 0, total)
+	b = append(b, npyMagic...)
+	b = append(b, 1, 0)
+	b = binary.LittleEndian.AppendUint16(b, uint16(hlen))
+	b = append(b, dict...)
+	for len(b) < total-1 {
+		b = append(b, ' ')
+	}
+	return append(b, '\n'), nil
+}
+
+// writeAtomic calls write on a buffered temporary file beside path, syncs it
+// and renames it to path; on any failure the temporary file is removed.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err = write(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// Make the rename durable; not every file system can sync a directory,
+	// and the file itself is already safe, so a failure here is ignored.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ReadNPY reads an NPY file holding a C-order array of dtype '<f4' or '<f8'
+// (format version 1.0, 2.0 or 3.0) and returns its shape and values; '<f8'
+// values are rounded to float32. A 0-d array has an empty shape and one value.
+//
+// Errors name the file and say what is wrong: a FormatError for a malformed
+// file (bad magic, a header longer than the file, data shorter or longer than
+// the shape says), an UnsupportedError for a version, dtype or Fortran order
+// this function does not read.
+func ReadNPY(path string) (shape []int, v []float32, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: read npy: %w", err)
+	}
+	defer f.Close()
+	shape, v, err = readNPY(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: read %s: %w", path, err)
+	}
+	return shape, v, nil
+}
+
+func readNPY(f *os.File) ([]int, []float32, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	size := st.Size()
+	r := bufio.NewReaderSize(f, 1<<16)
+
+	// Magic and version.
+	var pre [8]byte
+	if n, err := io.ReadFull(r, pre[:]); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, nil, FormatError(fmt.Sprintf("file of %d bytes is too short for the magic string and version", n))
+		}
+		return nil, nil, err
+	}
+	if string(pre[:6]) != npyMagic {
+		return nil, nil, FormatError(fmt.Sprintf("bad magic %q, want %q", pre[:6], npyMagic))
+	}
+	major, minor := pre[6], pre[7]
+	var lenBytes int
+	switch {
+	case major == 1 && minor == 0:
+		lenBytes = 2
+	case (major == 2 || major == 3) && minor == 0:
+		lenBytes = 4
+	default:
+		return nil, nil, UnsupportedError(fmt.Sprintf("format version %d.%d (want 1.0, 2.0 or 3.0)", major, minor))
+	}
+
+	// Header.
+	var lb [4]byte
+	if _, err := io.ReadFull(r, lb[:lenBytes]); err != nil {
+		return nil, nil, FormatError("file ends inside the header length")
+	}
+	hlen := int64(binary.LittleEndian.Uint32(lb[:]))
+	start := int64(8 + lenBytes)
+	if hlen > size-start {
+		return nil, nil, FormatError(fmt.Sprintf("header of %d bytes is larger than the %d bytes left in the file", hlen, size-start))
+	}
+	hdr := make([]byte, hlen)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, nil, fmt.Errorf("reading header: %w", err)
+	}
+	descr, fortran, shape, err := parseNPYHeader(string(hdr))
+	if err != nil {
+		return nil, nil, err
+	}
+	var itemsize int64
+	switch descr {
+	case "<f4":
+		itemsize = 4
+	case "<f8":
+		itemsize = 8
+	default:
+		return nil, nil, UnsupportedError(fmt.Sprintf("dtype %s (want '<f4' or '<f8')", descr))
+	}
+	if fortran {
+		return nil, nil, UnsupportedError("Fortran order (want C order)")
+	}
+
+	// Data: check the size the shape claims against the file before
+	// allocating anything.
+	have := size - start - hlen
+	count := int64(1)
+	for _, s := range shape {
+		if s > 0 && count > have/itemsize/int64(s) {
+			// count*s*itemsize > have (or would overflow): stop multiplying.
+			return nil, nil, FormatError(fmt.Sprintf("data shorter than shape %v says: the file has only %d data bytes", shape, have))
+		}
+		count *= int64(s)
+	}
+	need := count * itemsize
+	if need > have {
+		return nil, nil, FormatError(fmt.Sprintf("data shorter than shape %v says: want %d bytes, the file has %d", shape, need, have))
+	}
+	if need < have {
+		return nil, nil, FormatError(fmt.Sprintf("%d bytes after the data of shape %v", have-need, shape))
+	}
+	v := make([]float32, count)
+	buf := make([]byte, 1<<16)
+	for i := 0; i < len(v); {
+		m := min(len(v)-i, len(buf)/int(itemsize))
+		if _, err := io.ReadFull(r, buf[:m*int(itemsize)]); err != nil {
+			return nil, nil, fmt.Errorf("reading data: %w", err)
+		}
+		if itemsize == 4 {
+			for j := 0; j < m; j++ {
+				v[i+j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
+			}
+		} else {
+			for j := 0; j < m; j++ {
+				v[i+j] = float32(math.Float64frombits(binary.LittleEndian.Uint64(buf[8*j:])))
+			}
+		}
+		i += m
+	}
+	return shape, v, nil
+}
+
+// parseNPYHeader reads the header dict: descr (a dtype string), fortran_order
+// and shape; any other key, or a missing one, is a FormatError.
+func parseNPYHeader(h string) (descr string, fortran bool, shape []int, err error) {
+	p := &pyParser{s: strings.TrimRight(h, " \n\x00")}
+	val, err := p.value()
+	if err == nil {
+		p.space()
+		if p.i != len(p.s) {
+			err = fmt.Errorf("unexpected %q after the dict", p.s[p.i:])
+		}
+	}
+	if err != nil {
+		return "", false, nil, FormatError(fmt.Sprintf("header %q: %v", h, err))
+	}
+	dict, ok := val.(map[string]any)
+	if !ok {
+		return "", false, nil, FormatError(fmt.Sprintf("header %q is not a dict", h))
+	}
+	for _, key := range []string{"descr", "fortran_order", "shape"} {
+		if _, ok := dict[key]; !ok {
+			return "", false, nil, FormatError(fmt.Sprintf("header %q has no key %q", h, key))
+		}
+	}
+	if len(dict) != 3 {
+		return "", false, nil, FormatError(fmt.Sprintf("header %q has keys other than descr, fortran_order and shape", h))
+	}
+	switch d := dict["descr"].(type) {
+	case string:
+		descr = d
+	default:
+		// A structured dtype (a list of fields): valid, but not ours.
+		return "", false, nil, UnsupportedError(fmt.Sprintf("dtype %v (want '<f4' or '<f8')", d))
+	}
+	if fortran, ok = dict["fortran_order"].(bool); !ok {
+		return "", false, nil, FormatError(fmt.Sprintf("header %q: fortran_order is not True or False", h))
+	}
+	tup, ok := dict["shape"].([]any)
+	if !ok {
+		return "", false, nil, FormatError(fmt.Sprintf("header %q: shape is not a tuple", h))
+	}
+	shape = make([]int, len(tup))
+	for i, x := range tup {
+		s, ok := x.(int64)
+		if !ok || s < 0 {
+			return "", false, nil, FormatError(fmt.Sprintf("header %q: shape has a bad dimension %v", h, x))
+		}
+		shape[i] = int(s)
+	}
+	return descr, fortran, shape, nil
+}
+
+// pyParser parses the subset of Python literals NPY headers use: dicts with
+// string keys, tuples and lists, strings, integers, True, False and None.
+// Tuples and lists become []any, integers int64.
+type pyParser struct {
+	s string
+	i int
+}
+
+func (p *pyParser) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n') {
+		p.i++
+	}
+}
+
+func (p *pyParser) value() (any, error) {
+	p.space()
+	if p.i >= len(p.s) {
+		return nil, fmt.Errorf("unexpected end")
+	}
+	switch c := p.s[p.i]; {
+	case c == '{':
+		return p.dict()
+	case c == '(':
+		return p.seq(')')
+	case c == '[':
+		return p.seq(']')
+	case c == '\'' || c == '"':
+		return p.str()
+	case c == '-' || c >= '0' && c <= '9':
+		j := p.i + 1
+		for j < len(p.s) && p.s[j] >= '0' && p.s[j] <= '9' {
+			j++
+		}
+		n, err := strconv.ParseInt(p.s[p.i:j], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad integer %q", p.s[p.i:j])
+		}
+		p.i = j
+		if p.i < len(p.s) && p.s[p.i] == 'L' { // Python 2 long
+			p.i++
+		}
+		return n, nil
+	default:
+		for _, w := range []struct {
+			word string
+			v    any
+		}{{"True", true}, {"False", false}, {"None", nil}} {
+			if strings.HasPrefix(p.s[p.i:], w.word) {
+				p.i += len(w.word)
+				return w.v, nil
+			}
+		}
+		return nil, fmt.Errorf("unexpected %q at offset %d", c, p.i)
+	}
+}
+
+func (p *pyParser) str() (string, error) {
+	q := p.s[p.i]
+	var b strings.Builder
+	for j := p.i + 1; j < len(p.s); j++ {
+		switch c := p.s[j]; c {
+		case q:
+			p.i = j + 1
+			return b.String(), nil
+		case '\\':
+			if j+1 < len(p.s) {
+				j++
+				b.WriteByte(p.s[j])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", fmt.Errorf("unterminated string")
+}
+
+// seq parses a tuple or list up to the closing byte end.
+func (p *pyParser) seq(end byte) ([]any, error) {
+	p.i++ // opening bracket
+	out := []any{}
+	for {
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == end {
+			p.i++
+			return out, nil
+		}
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == ',' {
+			p.i++
+		} else if p.i >= len(p.s) || p.s[p.i] != end {
+			return nil, fmt.Errorf("expected ',' or %q at offset %d", end, p.i)
+		}
+	}
+}
+
+func (p *pyParser) dict() (map[string]any, error) {
+	p.i++ // '{'
+	out := map[string]any{}
+	for {
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == '}' {
+			p.i++
+			return out, nil
+		}
+		if p.i >= len(p.s) || (p.s[p.i] != '\'' && p.s[p.i] != '"') {
+			return nil, fmt.Errorf("expected a string key at offset %d", p.i)
+		}
+		k, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		p.space()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return nil, fmt.Errorf("expected ':' at offset %d", p.i)
+		}
+		p.i++
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("key %q twice", k)
+		}
+		out[k] = v
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == ',' {
+			p.i++
+		} else if p.i >= len(p.s) || p.s[p.i] != '}' {
+			return nil, fmt.Errorf("expected ',' or '}' at offset %d", p.i)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/philox"
+)
+
+// Config is the shape of a DiT velocity field.
+type Config struct {
+	T          int     // tokens per sample
+	C          int     // channels per token
+	D          int     // width
+	L          int     // blocks
+	H          int     // attention heads (divides D)
+	MLPRatio   int     // MLP hidden width = MLPRatio * D
+	TembDim    int     // width of the sinusoidal timestep embedding (even)
+	TimeScale  float32 // the sinusoid sees TimeScale * t
+	NumClasses int     // 0: unconditional; otherwise class labels 0..NumClasses-1 plus the null class NumClasses
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case c.T <= 0 || c.C <= 0:
+		return fmt.Errorf("model: tokens = %d, chans = %d: both must be positive", c.T, c.C)
+	case c.D <= 0 || c.L <= 0 || c.H <= 0:
+		return fmt.Errorf("model: d = %d, layers = %d, heads = %d: all must be positive", c.D, c.L, c.H)
+	case c.D%c.H != 0:
+		return fmt.Errorf("model: heads = %d does not divide d = %d", c.H, c.D)
+	case c.MLPRatio <= 0:
+		return fmt.Errorf("model: mlp_ratio = %d: must be positive", c.MLPRatio)
+	case c.TembDim <= 0 || c.TembDim%2 != 0:
+		return fmt.Errorf("model: temb_dim = %d: must be a positive even number", c.TembDim)
+	case c.NumClasses < 0:
+		return fmt.Errorf("model: num_classes = %d: must be >= 0", c.NumClasses)
+	}
+	return nil
+}
+
+// Tensor is one named parameter tensor inside the flat parameter buffer.
+type Tensor struct {
+	Name  string
+	Shape []int
+	Off   int // offset in the flat buffer
+	N     int // number of elements
+	init  initKind
+}
+
+type initKind int
+
+const (
+	initZero initKind = iota
+	initXavier
+	initNormal02
+)
+
+type linearW struct {
+	W, B    compute.Buffer // (Out, In), (Out)
+	In, Out int
+}
+
+type blockW struct {
+	Ada, QKV, Proj, FC1, FC2 linearW
+}
+
+// weights are views into a flat buffer with the DiT layout.
+type weights struct {
+	Inp, T1, T2, AdaF, Out linearW
+	Pos                    compute.Buffer // (T, D)
+	YEmb                   compute.Buffer // (NumClasses+1, D) or nil
+	Blocks                 []blockW
+}
+
+// DiT is the velocity transformer: its configuration and parameter layout.
+// It holds no buffers; parameters, gradients and activations are passed in.
+type DiT struct {
+	Cfg     Config
+	Layout  []Tensor
+	NParams int
+}
+
+// NewDiT returns the model for a valid configuration (it panics otherwise).
+func NewDiT(cfg Config) *DiT {
+	if err := cfg.Validate(); err != nil {
+		panic(err.Error())
+	}
+	m := &DiT{Cfg: cfg}
+	D, C, T := cfg.D, cfg.C, cfg.T
+	lin := func(name string, out, in int, w initKind) {
+		m.add(name+".weight", w, out, in)
+		m.add(name+".bias", initZero, out)
+	}
+	lin("inp", D, C, initXavier)
+	m.add("pos", initNormal02, 1, T, D)
+	lin("t1", D, cfg.TembDim, initNormal02)
+	lin("t2", D, D, initNormal02)
+	if cfg.NumClasses > 0 {
+		m.add("y_emb", initNormal02, cfg.NumClasses+1, D)
+	}
+	for l := 0; l < cfg.L; l++ {
+		p := fmt.Sprintf("blocks.%d.", l)
+		lin(p+"qkv", 3*D, D, initXavier)
+		lin(p+"proj", D, D, initXavier)
+		lin(p+"fc1", cfg.MLPRatio*D, D, initXavier)
+		lin(p+"fc2", D, cfg.MLPRatio*D, initXavier)
+		lin(p+"ada", 6*D, D, initZero)
+	}
+	lin("adaf", 2*D, D, initZero)
+	lin("out", C, D, initZero)
+	return m
+}
+
+func (m *DiT) add(name string, init initKind, shape ...int) {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	m.Layout = append(m.Layout, Tensor{Name: name, Shape: shape, Off: m.NParams, N: n, init: init})
+	m.NParams += n
+}
+
+// Find returns the tensor with the given name.
+func (m *DiT) Find(name string) (Tensor, bool) {
+	for _, t := range m.Layout {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tensor{}, false
+}
+
+// Init returns freshly initialised parameters (see the package doc), drawn from
+// the Philox streams (seed, step 0, stream i) for tensor i.
+func (m *DiT) Init(seed uint64) []float32 {
+	p := make([]float32, m.NParams)
+	for i, t := range m.Layout {
+		k := philox.Key{Seed: seed, Step: 0, Stream: 0x1000 + uint32(i)}
+		v := p[t.Off : t.Off+t.N]
+		switch t.init {
+		case initXavier:
+			out, in := t.Shape[0], t.Shape[1]
+			a := float32(math.Sqrt(6 / float64(in+out)))
+			k.FillUniform(v, 0)
+			for j := range v {
+				v[j] = a * (2*v[j] - 1)
+			}
+		case initNormal02:
+			k.FillNormal(v, 0)
+			for j := range v {
+				v[j] *= 0.02
+			}
+		}
+	}
+	return p
+}
+
+// views slices a flat buffer (parameters or gradients) into the model's tensors.
+func (m *DiT) views(be compute.Backend, flat compute.Buffer) weights {
+	if flat.Len() != m.NParams {
+		panic(fmt.Sprintf("model: flat buffer has %d elements, want %d", flat.Len(), m.NParams))
+	}
+	get := func(name string) compute.Buffer {
+		t, ok := m.Find(name)
+		if !ok {
+			return nil
+		}
+		return be.Slice(flat, t.Off, t.N)
+	}
+	lin := func(name string, out, in int) linearW {
+		return linearW{W: get(name + ".weight"), B: get(name + ".bias"), In: in, Out: out}
+	}
+	c := m.Cfg
+	D := c.D
+	w := weights{
+		Inp:  lin("inp", D, c.C),
+		T1:   lin("t1", D, c.TembDim),
+		T2:   lin("t2", D, D),
+		AdaF: lin("adaf", 2*D, D),
+		Out:  lin("out", c.C, D),
+		Pos:  get("pos"),
+		YEmb: get("y_emb"),
+	}
+	for l := 0; l < c.L; l++ {
+		p := fmt.Sprintf("blocks.%d.", l)
+		w.Blocks = append(w.Blocks, blockW{
+			Ada:  lin(p+"ada", 6*D, D),
+			QKV:  lin(p+"qkv", 3*D, D),
+			Proj: lin(p+"proj", D, D),
+			FC1:  lin(p+"fc1", c.MLPRatio*D, D),
+			FC2:  lin(p+"fc2", D, c.MLPRatio*D),
+		})
+	}
+	return w
+}
+
+// FLOPs returns the multiply-add FLOPs (2 per MAC) of one forward pass for B samples,
+// counting GEMMs and attention (the standard MFU convention); a training step is
+// about 3x this.
+func (m *DiT) FLOPs(B int) float64 {
+	c := m.Cfg
+	N := float64(B * c.T)
+	D, T := float64(c.D), float64(c.T)
+	perBlock := N*(3*D*D+D*D+2*float64(c.MLPRatio)*D*D)*2 + float64(B)*6*D*D*2 + // linears
+		float64(B)*T*T*D*2*2 // QK^T and PV
+	return float64(c.L)*perBlock + N*(float64(c.C)*D*2+D*float64(c.C)*2) +
+		float64(B)*(float64(c.TembDim)*D+D*D+2*D*D)*2
+}
