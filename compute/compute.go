@@ -153,7 +153,7 @@ type Backend interface {
 
 	// Gelu sets y = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 	Gelu(y, x Buffer)
-	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten).
+	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten); dx may alias dy.
 	GeluBackward(dx, dy, x Buffer)
 	// SiLU sets y = x * sigmoid(x).
 	SiLU(y, x Buffer)
@@ -191,9 +191,14 @@ type Backend interface {
 	// CFMInterp sets, for x0, x1, xt [B, X] and t [B], the point on the path:
 	//   x_t = a(t) x0 + b(t) x1 (see Path).
 	CFMInterp(xt, x0, x1, t Buffer, p PathParams)
-	// CFMLoss is the fused flow-matching loss: with the path target u_t(x0, x1) it
-	// sets dpred = 2 (pred - u) / len(pred) and returns mean((pred - u)^2).
-	CFMLoss(dpred, pred, x0, x1, t Buffer, p PathParams) float32
+	// CFMLoss is the fused flow-matching loss: with the path target
+	// u = da(t) x0 + db(t) x1 (PathParams.Coef) it sets dpred = 2 (pred - u) / len(pred)
+	// and adds mean((pred - u)^2) to loss[0]. The loss stays on the device: the host
+	// reads it only when it logs.
+	CFMLoss(loss, dpred, pred, x0, x1, t Buffer, p PathParams)
+	// LogitNormal sets t_i = sigmoid(mean + std z_i), z the Philox normal stream k
+	// (logit-normal time sampling, Esser et al. 2024).
+	LogitNormal(t Buffer, k philox.Key, mean, std float32)
 
 	// AdamWStep applies one AdamW step to params with gradient grad (multiplied by
 	// o.GradScale first), moments m and v (all the same length):

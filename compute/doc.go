@@ -20,7 +20,7 @@
 //
 // # Error handling
 //
-// Misuse (shape mismatch, a view out of range) panics with a "compute: ..."
-// message. Operations return nothing: a backend that can fail asynchronously
+// Misuse (shape mismatch, a view out of range) panics with a message
+// prefixed by the backend's package ("cpu: ..."). Operations return nothing: a backend that can fail asynchronously
 // (the GPU) reports failures from Sync.
 package compute

@@ -34,18 +34,18 @@ type Data struct {
 // Model is the shape of the DiT velocity transformer. Dimension letters as
 // in package compute: T tokens, C channels, D width, H heads, L layers.
 type Model struct {
-	D          int `toml:"d"`           // model width D (floats per token inside the transformer)
-	Layers     int `toml:"layers"`      // transformer blocks L
-	Heads      int `toml:"heads"`       // attention heads H; must divide D (head width Dh = D/H)
-	MLPRatio   int `toml:"mlp_ratio"`   // MLP hidden width = MLPRatio * D
-	Tokens     int `toml:"tokens"`      // tokens per sample T; T*C must equal the data's dimension
-	Chans      int `toml:"chans"`       // channels per token C (floats per token in data space)
-	TembDim    int `toml:"temb_dim"`    // width of the sinusoidal timestep embedding (even)
-	NumClasses int `toml:"num_classes"` // class labels; 0 = unconditional, >0 adds a class embedding with one extra null class
+	D        int `toml:"d"`         // model width D (floats per token inside the transformer)
+	Layers   int `toml:"layers"`    // transformer blocks L
+	Heads    int `toml:"heads"`     // attention heads H; must divide D (head width Dh = D/H)
+	MLPRatio int `toml:"mlp_ratio"` // MLP hidden width = MLPRatio * D
+	Tokens   int `toml:"tokens"`    // tokens per sample T; T*C must equal the data's dimension
+	Chans    int `toml:"chans"`     // channels per token C (floats per token in data space)
 
 	// TimeScale multiplies t in [0,1] before the sinusoidal embedding (so the
 	// sinusoid sees TimeScale*t; 1000 matches diffusion-step conventions).
-	TimeScale float64 `toml:"time_scale"`
+	TimeScale  float64 `toml:"time_scale"`
+	TembDim    int     `toml:"temb_dim"`    // width of the sinusoidal timestep embedding (even)
+	NumClasses int     `toml:"num_classes"` // class labels; 0 = unconditional, >0 adds a class embedding with one extra null class
 	// ClassDropout is the probability, in [0,1), that a training label is
 	// replaced by the null class (for classifier-free guidance). Used only
 	// when NumClasses > 0.
@@ -80,16 +80,16 @@ type Train struct {
 	// (cosine decay from LR at the end of warmup to MinLRRatio*LR at the
 	// last step).
 	Schedule    string  `toml:"schedule"`
-	MinLRRatio  float64 `toml:"min_lr_ratio"`  // cosine: final learning rate as a fraction of LR, in [0,1]
-	Beta1       float64 `toml:"beta1"`         // AdamW first-moment decay, in [0,1)
-	Beta2       float64 `toml:"beta2"`         // AdamW second-moment decay, in [0,1)
-	Eps         float64 `toml:"eps"`           // AdamW denominator epsilon, > 0
-	WeightDecay float64 `toml:"weight_decay"`  // AdamW decoupled weight decay per unit LR, >= 0
-	GradClip    float64 `toml:"grad_clip"`     // max global gradient L2 norm; 0 = no clipping
-	EMADecay    float64 `toml:"ema_decay"`     // decay of the exponential moving average of the weights, in [0,1); 0 = no EMA
-	LogEvery    int     `toml:"log_every"`     // steps between lines of metrics.jsonl
-	CkptEvery   int     `toml:"ckpt_every"`    // steps between checkpoints (one is always written at the end); 0 = only at the end
-	Plots       bool    `toml:"plots"`         // write PNG figures at the end of training
+	MinLRRatio  float64 `toml:"min_lr_ratio"` // cosine: final learning rate as a fraction of LR, in [0,1]
+	Beta1       float64 `toml:"beta1"`        // AdamW first-moment decay, in [0,1)
+	Beta2       float64 `toml:"beta2"`        // AdamW second-moment decay, in [0,1)
+	Eps         float64 `toml:"eps"`          // AdamW denominator epsilon, > 0
+	WeightDecay float64 `toml:"weight_decay"` // AdamW decoupled weight decay per unit LR, >= 0
+	GradClip    float64 `toml:"grad_clip"`    // max global gradient L2 norm; 0 = no clipping
+	EMADecay    float64 `toml:"ema_decay"`    // decay of the exponential moving average of the weights, in [0,1); 0 = no EMA
+	LogEvery    int     `toml:"log_every"`    // steps between lines of metrics.jsonl
+	CkptEvery   int     `toml:"ckpt_every"`   // steps between checkpoints (one is always written at the end); 0 = only at the end
+	Plots       bool    `toml:"plots"`        // write PNG figures at the end of training
 }
 
 // Sample is the ODE solver that integrates the learned velocity from noise

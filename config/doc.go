@@ -29,7 +29,7 @@
 //	config: run.toml: train.lrr: unknown key (did you mean "train.lr"?)
 //	config: run.toml: train.batch = "256": expected an integer, got a string
 //	config: -set: train.batch = -4: must be a positive integer
-//	config: run.toml:7: invalid TOML: expected value but found "=" instead
+//	config: run.toml:7: invalid TOML: expected value but found '=' instead
 //
 // Unknown keys are errors (a typo must not silently train the default),
 // and so are values of the wrong type: an integer key does not take a

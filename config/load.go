@@ -69,7 +69,7 @@ func parse(name string, text []byte) (Config, []string, error) {
 		if !ok {
 			// TOML keys are case sensitive, but the decoder below would
 			// match a key that differs from a field's only in case.
-			if s := suggest(key); strings.EqualFold(s, key) {
+			if s := suggest(key); len(s) == 1 && strings.EqualFold(s[0], key) {
 				return c, nil, unknownKey(name, key)
 			}
 			continue // Undecoded reports it below

@@ -170,7 +170,7 @@ func convert(v any, t reflect.Type) (reflect.Value, string) {
 			return bad()
 		}
 		if n < 0 {
-			return reflect.Value{}, "expected " + typeName(t) + ", got a negative integer"
+			return reflect.Value{}, "expected " + typeName(t)
 		}
 		out.SetUint(uint64(n))
 	case reflect.Float64:
@@ -188,24 +188,25 @@ func convert(v any, t reflect.Type) (reflect.Value, string) {
 	return out, ""
 }
 
-// suggest returns a known key close to the unknown key k, or "".
-func suggest(k string) string {
-	var all []string
+// suggest returns the known keys close to the unknown key k: none, one,
+// or a few with the same last part.
+func suggest(k string) []string {
+	var all []string // leaves in schema order, then tables
 	for _, l := range leaves {
 		all = append(all, l.key)
 	}
 	for t := range tableKey {
 		all = append(all, t)
 	}
-	sort.Strings(all)
+	sort.Strings(all[len(leaves):])
 	// The same key in another case, which TOML treats as a different key.
 	for _, c := range all {
 		if strings.EqualFold(c, k) {
-			return c
+			return []string{c}
 		}
 	}
 	// The same last part in another table (train.solver -> sample.solver,
-	// lr -> train.lr), if there is only one such key.
+	// lr -> train.lr).
 	last := k[strings.LastIndexByte(k, '.')+1:]
 	var same []string
 	for _, c := range all {
@@ -213,8 +214,8 @@ func suggest(k string) string {
 			same = append(same, c)
 		}
 	}
-	if len(same) == 1 {
-		return same[0]
+	if len(same) > 0 {
+		return same
 	}
 	// The closest key by edit distance, if close enough.
 	best, bestD := "", math.MaxInt
@@ -224,9 +225,9 @@ func suggest(k string) string {
 		}
 	}
 	if bestD <= 2 || bestD <= len(k)/4 {
-		return best
+		return []string{best}
 	}
-	return ""
+	return nil
 }
 
 // editDistance is the optimal-string-alignment distance between a and b:
@@ -259,8 +260,12 @@ func editDistance(a, b string) int {
 // unknownKey is the error for a key that is not in the schema.
 func unknownKey(file, k string) *Error {
 	msg := "unknown key"
-	if s := suggest(k); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	if s := suggest(k); len(s) > 0 {
+		q := make([]string, len(s))
+		for i, x := range s {
+			q[i] = strconv.Quote(x)
+		}
+		msg += " (did you mean " + strings.Join(q, " or ") + "?)"
 	}
 	return &Error{File: file, Key: k, Msg: msg}
 }

@@ -14,7 +14,9 @@
 //
 //	checkerboard  uniform on the 8 filled cells of the 4x4 board over [-4,4)^2
 //	              (cell side 2; the cell with lower-left corner (2i, 2j) is
-//	              filled when i+j is even); each cell has probability 1/8
+//	              filled when i+j is even); each cell has probability exactly
+//	              1/8, and within it x and y are uniform on a grid of 2^23
+//	              positions, exact in float32
 //	gaussians8    equal mixture of 8 Gaussians, means at radius 4 and angles
 //	              k pi/4 (k = 0..7), standard deviation 0.5 per coordinate
 //	moons         the two interleaving half circles of scikit-learn's

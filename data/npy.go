@@ -237,9 +237,8 @@ func readNPY(f *os.File) ([]int, []float32, error) {
 	have := size - start - hlen
 	count := int64(1)
 	for _, s := range shape {
-		if s > 0 && count > have/itemsize/int64(s) {
-			// count*s*itemsize > have (or would overflow): stop multiplying.
-			return nil, nil, FormatError(fmt.Sprintf("data shorter than shape %v says: the file has only %d data bytes", shape, have))
+		if s > 0 && count > math.MaxInt64/itemsize/int64(s) {
+			return nil, nil, FormatError(fmt.Sprintf("data shorter than shape %v says: its size overflows int64, the file has %d data bytes", shape, have))
 		}
 		count *= int64(s)
 	}

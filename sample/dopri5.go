@@ -41,8 +41,10 @@ const (
 	dopri5FacMax = 10.0 // and grows at most 10x
 	// the controller exponent is -1/5: 1/(q+1) with q = 4 the order of the embedded solution.
 	dopri5Expo = 1.0 / 5
-	// uround is the unit roundoff of float32 (2^-24): a step that does not move
-	// the float32 time is an underflow.
+	// uround is the unit roundoff of float32 (2^-24): a step with
+	// 0.1 |h| <= uround max(|t|, |T1-T0|) hardly moves the float32 time and
+	// counts as an underflow (Hairer et al.'s test, with the span as a floor
+	// so that it also works near t = 0).
 	uround = 1.0 / (1 << 24)
 )
 
@@ -71,7 +73,13 @@ const (
 //	h1 = (0.01 / max(d1, d2))^(1/5) (max(1e-6, 1e-3 h0) if max(d1, d2) <= 1e-15)
 //	h  = min(100 h0, h1, |T1 - T0|)
 //
-// which costs one evaluation. Buffers: k1..k7, the stage input / x1, and e.
+// which costs one evaluation.
+//
+// The solve fails with an error, leaving x at the last accepted time, when x0
+// or v(T0, x0) is not finite, after MaxSteps attempted steps, or when the step
+// underflows: 0.1 |h| <= 2^-24 max(|t|, |T1 - T0|) (a NaN velocity met later
+// ends this way). Buffers: k1..k7, the stage input / x1, and e; the host reads
+// one scalar (err) per attempted step.
 func (w *Work) dopri5(f Field, x compute.Buffer, o Options) (Stats, error) {
 	be := w.be
 	tb := &dopri5Tableau
@@ -99,15 +107,15 @@ func (w *Work) dopri5(f Field, x compute.Buffer, o Options) (Stats, error) {
 	eval(t0, x, k[0])
 
 	// first step
+	d0 := float64(be.ErrNorm(x, x, x, rtol, atol))
+	d1 := float64(be.ErrNorm(k[0], x, x, rtol, atol))
+	if !isFinite(d0) || !isFinite(d1) {
+		return st, fmt.Errorf("sample: dopri5: state or velocity is not finite at t = %g", t0)
+	}
 	var h float64
 	if o.H0 != 0 {
 		h = math.Abs(float64(o.H0))
 	} else {
-		d0 := float64(be.ErrNorm(x, x, x, rtol, atol))
-		d1 := float64(be.ErrNorm(k[0], x, x, rtol, atol))
-		if !isFinite(d0) || !isFinite(d1) {
-			return st, fmt.Errorf("sample: dopri5: non-finite state or velocity at t = %g", t0)
-		}
 		h0 := 1e-6
 		if d0 >= 1e-5 && d1 >= 1e-5 {
 			h0 = 0.01 * d0 / d1
@@ -135,6 +143,7 @@ func (w *Work) dopri5(f Field, x compute.Buffer, o Options) (Stats, error) {
 	}
 	t := t0
 	rejectedLast := false
+	nonFinite := false // the last error estimate was NaN or Inf
 	for {
 		if st.Accepted+st.Rejected >= maxSteps {
 			return st, fmt.Errorf("sample: dopri5: gave up after %d attempted steps at t = %g of [%g, %g] (loosen rtol/atol or raise max steps)",
@@ -145,7 +154,10 @@ func (w *Work) dopri5(f Field, x compute.Buffer, o Options) (Stats, error) {
 			h = t1 - t
 			last = true
 		}
-		if 0.1*math.Abs(h) <= math.Abs(t)*uround || h == 0 {
+		if 0.1*math.Abs(h) <= math.Max(math.Abs(t), math.Abs(t1-t0))*uround {
+			if nonFinite {
+				return st, fmt.Errorf("sample: dopri5: velocity is not finite near t = %g (step size %g underflows)", t, h)
+			}
 			return st, fmt.Errorf("sample: dopri5: step size %g underflows at t = %g (tolerance too tight for float32, or the field is not smooth there)", h, t)
 		}
 
@@ -168,6 +180,7 @@ func (w *Work) dopri5(f Field, x compute.Buffer, o Options) (Stats, error) {
 		be.Fill(e, 0)
 		be.LinComb(e, e, co[s], k)
 		errn := float64(be.ErrNorm(e, x, xt, rtol, atol))
+		nonFinite = !isFinite(errn)
 
 		if errn <= 1 {
 			st.Accepted++

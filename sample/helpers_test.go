@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -20,7 +21,7 @@ type problem struct {
 // one independent scalar ODE per element.
 func growth(a, w float64) problem {
 	return problem{
-		name: "growth",
+		name: fmt.Sprintf("growth a=%g w=%g", a, w),
 		x0:   []float64{1, -0.5, 2, 0.25},
 		field: func(t float64, x, v []float64) {
 			for i := range x {
@@ -41,7 +42,7 @@ func growth(a, w float64) problem {
 func rotation(k float64) problem {
 	theta := func(t float64) float64 { return k * (t + t*t/2) }
 	return problem{
-		name: "rotation",
+		name: fmt.Sprintf("rotation k=%g", k),
 		x0:   []float64{1, 0, 0.3, -0.7, -1.5, 0.5},
 		field: func(t float64, x, v []float64) {
 			for r := 0; r < len(x); r += 2 {
@@ -126,6 +127,25 @@ func solveProblem(t *testing.T, be compute.Backend, p problem, o Options) (maxEr
 		maxErr = math.Max(maxErr, math.Abs(got[i]-want[i]))
 	}
 	return maxErr, st, calls
+}
+
+// riccati: dx/dt = t x^2, x(t) = 1 / (1/x(t0) - (t^2 - t0^2)/2): nonlinear and
+// time-dependent (finite on [0, 1] for x0 < 2).
+func riccati() problem {
+	return problem{
+		name: "riccati",
+		x0:   []float64{1, -0.5, 1.5},
+		field: func(t float64, x, v []float64) {
+			for i := range x {
+				v[i] = t * x[i] * x[i]
+			}
+		},
+		exact: func(t0, t1 float64, x0, x []float64) {
+			for i := range x0 {
+				x[i] = 1 / (1/x0[i] - (t1*t1-t0*t0)/2)
+			}
+		},
+	}
 }
 
 func newCPU() compute.Backend { return cpu.New(1) }

@@ -1,7 +1,10 @@
 package cpu
 
 import (
+	"math"
+
 	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/philox"
 )
 
 // CFMInterp sets x_t = a(t) x0 + b(t) x1 per sample.
@@ -18,12 +21,12 @@ func (be *Backend) CFMInterp(xt, x0, x1, t compute.Buffer, p compute.PathParams)
 	}
 }
 
-// CFMLoss returns mean((pred - u)^2) and sets dpred = 2 (pred - u) / len(pred),
+// CFMLoss adds mean((pred - u)^2) to loss[0] and sets dpred = 2 (pred - u) / len(pred),
 // with u = da(t) x0 + db(t) x1.
-func (be *Backend) CFMLoss(dpred, pred, x0, x1, t compute.Buffer, p compute.PathParams) float32 {
-	dp, pr, z, d, ts := Data(dpred), Data(pred), Data(x0), Data(x1), Data(t)
+func (be *Backend) CFMLoss(loss, dpred, pred, x0, x1, t compute.Buffer, p compute.PathParams) {
+	ls, dp, pr, z, d, ts := Data(loss), Data(dpred), Data(pred), Data(x0), Data(x1), Data(t)
 	B := len(ts)
-	need(B > 0 && len(pr) == len(z) && len(z) == len(d) && len(dp) == len(pr) && len(pr)%B == 0, "CFMLoss shapes")
+	need(len(ls) >= 1 && B > 0 && len(pr) == len(z) && len(z) == len(d) && len(dp) == len(pr) && len(pr)%B == 0, "CFMLoss shapes")
 	X := len(pr) / B
 	n := float32(len(pr))
 	var s float64
@@ -35,5 +38,14 @@ func (be *Backend) CFMLoss(dpred, pred, x0, x1, t compute.Buffer, p compute.Path
 			dp[i] = 2 * e / n
 		}
 	}
-	return float32(s / float64(len(pr)))
+	ls[0] += float32(s / float64(len(pr)))
+}
+
+// LogitNormal sets t = sigmoid(mean + std z), z ~ the Philox normal stream k.
+func (be *Backend) LogitNormal(t compute.Buffer, k philox.Key, mean, std float32) {
+	ts := Data(t)
+	k.FillNormal(ts, 0)
+	for i, z := range ts {
+		ts[i] = float32(1 / (1 + math.Exp(-float64(mean+std*z))))
+	}
 }

@@ -31,28 +31,27 @@ func (be *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32,
 	span := func(rows, cols, ld int) int { return (rows-1)*ld + cols }
 	for i := 0; i < batch; i++ {
 		oa, ob, oc := i*strideA, i*strideB, i*strideC
-		need(oc+span(m, n, ldc) <= len(C), "Gemm: C too small (%d) for batch %d", len(C), i)
-		if beta == 0 {
-			for r := 0; r < m; r++ {
-				row := C[oc+r*ldc : oc+r*ldc+n]
-				for j := range row {
-					row[j] = 0
-				}
-			}
+		need(oc >= 0 && oc+span(m, n, ldc) <= len(C), "Gemm: C too small (%d) for batch %d", len(C), i)
+		if k > 0 {
+			need(oa >= 0 && oa+span(ar, ac, lda) <= len(A), "Gemm: A too small (%d) for batch %d", len(A), i)
+			need(ob >= 0 && ob+span(br, bc, ldb) <= len(B), "Gemm: B too small (%d) for batch %d", len(B), i)
 		}
-		if k == 0 {
-			if beta != 0 && beta != 1 {
-				for r := 0; r < m; r++ {
-					row := C[oc+r*ldc : oc+r*ldc+n]
-					for j := range row {
-						row[j] *= beta
-					}
-				}
-			}
+	}
+	if !sgemmUseGonum {
+		sgemmStrided(be.workers, transA, transB, m, n, k, alpha, A, lda, strideA,
+			B, ldb, strideB, beta, C, ldc, strideC, batch)
+		return
+	}
+	// Reference path (gonum), kept for comparisons: see sgemmUseGonum.
+	for i := 0; i < batch; i++ {
+		oa, ob, oc := i*strideA, i*strideB, i*strideC
+		if k == 0 || alpha == 0 {
+			sgemmScaleC(C[oc:], ldc, m, n, beta)
 			continue
 		}
-		need(oa+span(ar, ac, lda) <= len(A), "Gemm: A too small (%d) for batch %d", len(A), i)
-		need(ob+span(br, bc, ldb) <= len(B), "Gemm: B too small (%d) for batch %d", len(B), i)
+		if beta == 0 {
+			sgemmScaleC(C[oc:], ldc, m, n, 0) // gonum would keep NaNs of C
+		}
 		sgemm.Sgemm(ta, tb, m, n, k, alpha,
 			A[oa:oa+span(ar, ac, lda)], lda,
 			B[ob:ob+span(br, bc, ldb)], ldb,

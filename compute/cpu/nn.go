@@ -46,7 +46,7 @@ func (be *Backend) AddRows(x, p compute.Buffer, P int) {
 	xs, ps := Data(x), Data(p)
 	need(P > 0 && len(ps)%P == 0, "AddRows: p has %d elements, not a multiple of P=%d", len(ps), P)
 	X := len(ps) / P
-	need(len(xs)%len(ps) == 0, "AddRows: x has %d elements, not a multiple of %d", len(xs), len(ps))
+	need(len(xs)%X == 0, "AddRows: x has %d elements, not a multiple of the row width %d", len(xs), X)
 	be.parallel(len(xs)/X, X, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row, pr := xs[r*X:(r+1)*X], ps[(r%P)*X:(r%P+1)*X]
@@ -60,10 +60,11 @@ func (be *Backend) AddRows(x, p compute.Buffer, P int) {
 // AddRowsGrad sets dp[r mod P, j] += dx[r,j].
 func (be *Backend) AddRowsGrad(dp, dx compute.Buffer, P int) {
 	ps, xs := Data(dp), Data(dx)
-	need(P > 0 && len(ps)%P == 0 && len(xs)%len(ps) == 0, "AddRowsGrad shapes: dp %d, dx %d, P %d", len(ps), len(xs), P)
+	need(P > 0 && len(ps)%P == 0, "AddRowsGrad shapes: dp %d, P %d", len(ps), P)
 	X := len(ps) / P
+	need(len(xs)%X == 0, "AddRowsGrad: dx has %d elements, not a multiple of the row width %d", len(xs), X)
 	N := len(xs) / X
-	be.parallel(P, N/P*X, func(lo, hi int) {
+	be.parallel(P, (N/P+1)*X, func(lo, hi int) {
 		for q := lo; q < hi; q++ {
 			acc := make([]float64, X)
 			for r := q; r < N; r += P {
@@ -243,15 +244,20 @@ func (be *Backend) TimestepEmbedding(emb, t compute.Buffer, dim int, scale float
 	es, ts := Data(emb), Data(t)
 	need(dim > 0 && dim%2 == 0 && len(es) == len(ts)*dim, "TimestepEmbedding: emb %d != B %d x dim %d (dim even)", len(es), len(ts), dim)
 	half := dim / 2
-	for b, tv := range ts {
-		row := es[b*dim : (b+1)*dim]
-		for i := 0; i < half; i++ {
-			f := math.Exp(-math.Log(10000) * float64(i) / float64(half))
-			a := float64(scale) * float64(tv) * f
-			row[i] = float32(math.Cos(a))
-			row[half+i] = float32(math.Sin(a))
-		}
+	f := make([]float64, half)
+	for i := range f {
+		f[i] = math.Exp(-math.Log(10000) * float64(i) / float64(half))
 	}
+	be.parallel(len(ts), 20*dim, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			row := es[b*dim : (b+1)*dim]
+			for i, fi := range f {
+				a := float64(scale) * float64(ts[b]) * fi
+				row[i] = float32(math.Cos(a))
+				row[half+i] = float32(math.Sin(a))
+			}
+		}
+	})
 }
 
 // AdamWStep applies one AdamW update (see compute.Backend).

@@ -1,0 +1,175 @@
+// Command bench times latentflow's train step and Euler sampling and prints
+// one JSON line per measurement, in the schema of shared/bench/README.md:
+//
+//	bench [-backend cpu|cuda] [--tokens T --chans C --d D --layers L --heads H]
+//	      [--batch B --steps K --nsample N --nfe F] [--shape cpu-s|gpu-s|gpu-m]
+//
+// The default shape is cpu-s. Exit status: 0 ok, 2 bad input, 1 other failure.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/latentflow/latentflow/config"
+	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/internal/cli"
+	"github.com/latentflow/latentflow/model"
+	"github.com/latentflow/latentflow/philox"
+	"github.com/latentflow/latentflow/sample"
+	"github.com/latentflow/latentflow/train"
+)
+
+// commit is set by the Makefile (-ldflags "-X main.commit=...").
+var commit = ""
+
+type shape struct{ T, C, D, L, H, B, N, NFE int }
+
+var shapes = map[string]shape{
+	"cpu-s": {16, 4, 128, 4, 4, 256, 1024, 20},
+	"gpu-s": {16, 4, 256, 6, 4, 512, 4096, 100},
+	"gpu-m": {256, 4, 768, 12, 12, 64, 1024, 50},
+}
+
+func main() { cli.Exit("bench", run(os.Args[1:])) }
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	backend := fs.String("backend", "cpu", "cpu or cuda")
+	shapeName := fs.String("shape", "cpu-s", "named shape: cpu-s, gpu-s, gpu-m (flags below override it)")
+	T := fs.Int("tokens", 0, "tokens T")
+	C := fs.Int("chans", 0, "channels C")
+	D := fs.Int("d", 0, "width D")
+	L := fs.Int("layers", 0, "blocks L")
+	H := fs.Int("heads", 0, "heads H")
+	B := fs.Int("batch", 0, "train batch B")
+	steps := fs.Int("steps", 10, "timed train steps")
+	warm := fs.Int("warmup", 2, "untimed train steps first")
+	N := fs.Int("nsample", 0, "samples for the Euler benchmark")
+	nfe := fs.Int("nfe", 0, "Euler steps (NFE)")
+	skipSample := fs.Bool("no-sample", false, "skip the sampling benchmark")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	s, ok := shapes[*shapeName]
+	if !ok {
+		return cli.Inputf("-shape %q: want cpu-s, gpu-s or gpu-m", *shapeName)
+	}
+	for _, o := range []struct {
+		dst *int
+		v   int
+	}{{&s.T, *T}, {&s.C, *C}, {&s.D, *D}, {&s.L, *L}, {&s.H, *H}, {&s.B, *B}, {&s.N, *N}, {&s.NFE, *nfe}} {
+		if o.v < 0 {
+			return cli.Inputf("negative size %d", o.v)
+		}
+		if o.v > 0 {
+			*o.dst = o.v
+		}
+	}
+	if *steps <= 0 || *warm < 0 {
+		return cli.Inputf("-steps %d, -warmup %d: want steps > 0 and warmup >= 0", *steps, *warm)
+	}
+	cfg := config.Default()
+	cfg.Device = *backend
+	cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = s.T, s.C, s.D, s.L, s.H
+	cfg.Train.Batch, cfg.Train.Steps, cfg.Train.LR, cfg.Train.Warmup = s.B, *warm+*steps, 1e-4, 0
+	cfg.Train.Schedule = "constant"
+	mc := train.ModelConfig(cfg) // (not cfg.Validate: the shape need not fit a data set)
+	if err := mc.Validate(); err != nil {
+		return cli.Input(err)
+	}
+	be, err := train.OpenBackend(*backend)
+	if err != nil {
+		return cli.Input(err)
+	}
+	m := model.NewDiT(mc)
+	obj, _ := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+	p := m.Init(1)
+	st := &train.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+	tr := train.NewTrainer(be, m, obj, cfg.Train, 1, st)
+	be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: flow.StreamData})
+
+	common := map[string]any{"impl": "latentflow-" + be.Name(), "tokens": s.T, "chans": s.C, "d": s.D, "layers": s.L,
+		"heads": s.H, "precision": "fp32", "device": deviceName(be.Name()), "commit": commitID()}
+	emit := func(kv map[string]any) error {
+		for k, v := range common {
+			kv[k] = v
+		}
+		b, err := json.Marshal(kv)
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(b))
+		return nil
+	}
+	var t0 time.Time
+	for i := 1; i <= *warm+*steps; i++ {
+		if i == *warm+1 {
+			if err := be.Sync(); err != nil {
+				return err
+			}
+			t0 = time.Now()
+		}
+		if _, _, err := tr.Step(i); err != nil {
+			return err
+		}
+	}
+	if err := be.Sync(); err != nil {
+		return err
+	}
+	dt := time.Since(t0).Seconds() / float64(*steps)
+	flops := 3 * m.FLOPs(s.B)
+	if err := emit(map[string]any{"what": "train", "params": m.NParams, "batch": s.B, "step_ms": dt * 1e3,
+		"samples_per_s": float64(s.B) / dt, "gflop_per_s": flops / dt / 1e9}); err != nil {
+		return err
+	}
+	if *skipSample || s.N == 0 {
+		return nil
+	}
+	t0 = time.Now()
+	_, stats, err := sample.Generate(be, m, tr.Params, s.N, nil, 1, 1, sample.Options{Method: sample.Euler, Steps: s.NFE})
+	if err != nil {
+		return err
+	}
+	sec := time.Since(t0).Seconds()
+	return emit(map[string]any{"what": "sample_euler", "n": s.N, "nfe": stats.NFE, "s": sec,
+		"samples_per_s": float64(s.N) / sec, "nfe_per_s": float64(stats.NFE) / sec})
+}
+
+func commitID() string {
+	if commit != "" {
+		return commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value[:min(12, len(s.Value))]
+			}
+		}
+	}
+	return "unknown"
+}
+
+func deviceName(backend string) string {
+	if backend != "cpu" {
+		return backend
+	}
+	name := runtime.GOARCH
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "model name") {
+				if i := strings.Index(line, ":"); i >= 0 {
+					name = strings.TrimSpace(line[i+1:])
+				}
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s x%d", name, runtime.NumCPU())
+}

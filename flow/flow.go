@@ -1,0 +1,84 @@
+package flow
+
+import (
+	"fmt"
+
+	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/philox"
+)
+
+// Streams of the Philox key (seed, step, stream) used inside one training step.
+const (
+	StreamNoise     uint32 = 1 // x0
+	StreamTime      uint32 = 2 // t
+	StreamIndex     uint32 = 3 // dataset rows of the batch
+	StreamData      uint32 = 4 // fresh samples of a generated data set
+	StreamLabelDrop uint32 = 5 // classifier-free guidance label dropout
+)
+
+// Objective is a probability path with its time distribution.
+type Objective struct {
+	Path        compute.PathParams
+	LogitNormal bool    // draw t = sigmoid(N(LogitMean, LogitStd^2)) instead of U(0,1)
+	LogitMean   float32 // logit-normal mean
+	LogitStd    float32 // logit-normal standard deviation
+}
+
+// NewObjective builds an objective from its configuration values.
+func NewObjective(path string, sigmaMin, betaMin, betaMax float64, timeSampling string, mean, std float64) (Objective, error) {
+	o := Objective{
+		Path:      compute.PathParams{SigmaMin: float32(sigmaMin), BetaMin: float32(betaMin), BetaMax: float32(betaMax)},
+		LogitMean: float32(mean), LogitStd: float32(std),
+	}
+	switch path {
+	case "ot":
+		o.Path.Path = compute.PathOT
+	case "vp":
+		o.Path.Path = compute.PathVP
+	default:
+		return o, fmt.Errorf("flow.path = %q: want \"ot\" or \"vp\"", path)
+	}
+	switch timeSampling {
+	case "uniform":
+	case "logit-normal":
+		o.LogitNormal = true
+	default:
+		return o, fmt.Errorf("flow.time_sampling = %q: want \"uniform\" or \"logit-normal\"", timeSampling)
+	}
+	return o, nil
+}
+
+// Batch holds the device buffers of one CFM batch: data X1 (B, X), noise X0,
+// times T (B) and the interpolated points Xt.
+type Batch struct {
+	X1, X0, T, Xt compute.Buffer
+}
+
+// NewBatch allocates a batch of B samples of X floats.
+func NewBatch(be compute.Backend, B, X int) *Batch {
+	return &Batch{X1: be.Alloc(B * X), X0: be.Alloc(B * X), T: be.Alloc(B), Xt: be.Alloc(B * X)}
+}
+
+// Free releases the batch buffers.
+func (b *Batch) Free(be compute.Backend) {
+	for _, x := range []compute.Buffer{b.X1, b.X0, b.T, b.Xt} {
+		be.Free(x)
+	}
+}
+
+// Prepare draws X0 and T for training step `step` of run `seed` and sets Xt.
+func (o Objective) Prepare(be compute.Backend, b *Batch, seed, step uint64) {
+	be.FillNormal(b.X0, philox.Key{Seed: seed, Step: step, Stream: StreamNoise})
+	tk := philox.Key{Seed: seed, Step: step, Stream: StreamTime}
+	if o.LogitNormal {
+		be.LogitNormal(b.T, tk, o.LogitMean, o.LogitStd)
+	} else {
+		be.FillUniform(b.T, tk)
+	}
+	be.CFMInterp(b.Xt, b.X0, b.X1, b.T, o.Path)
+}
+
+// Loss adds the CFM loss of the prediction pred (B, X) to loss[0] and sets its gradient dpred.
+func (o Objective) Loss(be compute.Backend, loss, dpred, pred compute.Buffer, b *Batch) {
+	be.CFMLoss(loss, dpred, pred, b.X0, b.X1, b.T, o.Path)
+}

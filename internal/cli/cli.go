@@ -1,0 +1,71 @@
+// Package cli holds what latentflow's commands share: the exit-status policy
+// (0 ok, 2 bad input, 1 other failure), repeatable flags and terminal detection.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// InputError marks a failure caused by the user's input (flags, configuration,
+// files): the command exits with status 2.
+type InputError struct{ Err error }
+
+func (e InputError) Error() string { return e.Err.Error() }
+func (e InputError) Unwrap() error { return e.Err }
+
+// Input wraps err (if not nil) as an InputError.
+func Input(err error) error {
+	if err == nil {
+		return nil
+	}
+	return InputError{err}
+}
+
+// Inputf formats an InputError.
+func Inputf(format string, args ...any) error { return InputError{fmt.Errorf(format, args...)} }
+
+// Exit prints err as one line prefixed by the command name and exits: 2 for
+// input errors, 1 otherwise, 0 for nil.
+func Exit(cmd string, err error) {
+	if err == nil {
+		os.Exit(0)
+	}
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	fmt.Fprintf(os.Stderr, "%s: %s\n", cmd, msg)
+	var ie InputError
+	if errors.As(err, &ie) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+// Parse parses the command line with fs (ContinueOnError); usage errors are input errors.
+func Parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		return Input(err)
+	}
+	if fs.NArg() > 0 {
+		return Inputf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
+	}
+	return nil
+}
+
+// Strings is a repeatable string flag.
+type Strings []string
+
+func (s *Strings) String() string     { return strings.Join(*s, ",") }
+func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
+
+// IsTerminal reports whether f is a character device (a terminal).
+func IsTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,92 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/config"
+	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/model"
+)
+
+// Trainer holds the device state of training: weights, EMA, AdamW moments,
+// gradients, the batch and the activations. Step runs one optimizer step on
+// the data already in Batch.X1. bin/bench times exactly this.
+type Trainer struct {
+	be         compute.Backend
+	m          *model.DiT
+	obj        flow.Objective
+	tc         config.Train
+	seed       uint64
+	Params     compute.Buffer // (P) weights
+	EMA        compute.Buffer // (P) EMA of the weights
+	M, V       compute.Buffer // (P) AdamW moments
+	Grads      compute.Buffer // (P)
+	Batch      *flow.Batch    // X1 (B, X) is filled by the caller before Step
+	Acts       *model.Activations
+	DPred      compute.Buffer // (B*T, C)
+	Loss       compute.Buffer // (1) sum of step losses since the last reset
+	GradScaled bool           // whether the last step clipped
+}
+
+// NewTrainer uploads the state in st (Params, EMA, M, V) to be.
+func NewTrainer(be compute.Backend, m *model.DiT, obj flow.Objective, tc config.Train, seed uint64, st *Checkpoint) *Trainer {
+	up := func(v []float32) compute.Buffer {
+		if len(v) != m.NParams {
+			panic(fmt.Sprintf("train: state of %d values for %d parameters", len(v), m.NParams))
+		}
+		b := be.Alloc(len(v))
+		be.Upload(b, v)
+		return b
+	}
+	B, X := tc.Batch, m.Cfg.T*m.Cfg.C
+	return &Trainer{
+		be: be, m: m, obj: obj, tc: tc, seed: seed,
+		Params: up(st.Params), EMA: up(st.EMA), M: up(st.M), V: up(st.V),
+		Grads: be.Alloc(m.NParams), Batch: flow.NewBatch(be, B, X), Acts: m.NewActivations(be, B),
+		DPred: be.Alloc(B * X), Loss: be.Alloc(1),
+	}
+}
+
+// Free releases the device state.
+func (tr *Trainer) Free() {
+	for _, b := range []compute.Buffer{tr.Params, tr.EMA, tr.M, tr.V, tr.Grads, tr.DPred, tr.Loss} {
+		tr.be.Free(b)
+	}
+	tr.Batch.Free(tr.be)
+	tr.Acts.Free()
+}
+
+// Step runs optimizer step `step` (1-based): noise and times from the Philox
+// streams of (seed, step), forward, CFM loss (added to Loss), backward, global
+// gradient-norm clipping, AdamW with the scheduled learning rate, and the EMA.
+// It returns the gradient norm before clipping and the learning rate.
+func (tr *Trainer) Step(step int) (gnorm, lr float64, err error) {
+	be, tc := tr.be, tr.tc
+	tr.obj.Prepare(be, tr.Batch, tr.seed, uint64(step))
+	be.Fill(tr.Grads, 0)
+	tr.m.Forward(be, tr.Params, tr.Acts, tr.Batch.Xt, tr.Batch.T, nil)
+	tr.obj.Loss(be, tr.Loss, tr.DPred, tr.Acts.Out, tr.Batch)
+	tr.m.Backward(be, tr.Params, tr.Grads, tr.Acts, tr.Batch.Xt, tr.DPred)
+	gnorm = math.Sqrt(float64(be.SumSquares(tr.Grads)))
+	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
+		return gnorm, 0, fmt.Errorf("step %d: gradient norm is %g (training diverged; try a smaller train.lr)", step, gnorm)
+	}
+	scale := float32(1)
+	tr.GradScaled = tc.GradClip > 0 && gnorm > tc.GradClip
+	if tr.GradScaled {
+		scale = float32(tc.GradClip / gnorm)
+	}
+	lr = LR(step, tc.Steps, tc.Warmup, tc.LR, tc.Schedule == "cosine", tc.MinLRRatio)
+	be.AdamWStep(tr.Params, tr.Grads, tr.M, tr.V, compute.AdamW{LR: float32(lr), Beta1: float32(tc.Beta1), Beta2: float32(tc.Beta2),
+		Eps: float32(tc.Eps), WeightDecay: float32(tc.WeightDecay), Step: step, GradScale: scale})
+	if tc.EMADecay > 0 {
+		// EMA warm-up: the decay grows as (1+step)/(10+step) up to ema_decay, so early
+		// averages are not dominated by the initial weights.
+		be.EMA(tr.EMA, tr.Params, float32(math.Min(tc.EMADecay, float64(1+step)/float64(10+step))))
+	} else {
+		be.Copy(tr.EMA, tr.Params)
+	}
+	return gnorm, lr, nil
+}
