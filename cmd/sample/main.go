@@ -18,7 +18,7 @@ import (
 	"github.com/latentflow/latentflow/data"
 	"github.com/latentflow/latentflow/internal/cli"
 	"github.com/latentflow/latentflow/plots"
-	
+
 	"github.com/latentflow/latentflow/sample"
 	"github.com/latentflow/latentflow/train"
 )
