@@ -3,6 +3,9 @@ GO      ?= go
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.commit=$(COMMIT)
 CMDS    := train sample bench
+# Go 1.26's simd/archsimd (an experiment, still pure Go: no cgo) gives the CPU
+# GEMM its AVX2/FMA micro-kernel; without it the portable kernel is used.
+export GOEXPERIMENT ?= simd
 
 .PHONY: build test vet bench gpu clean
 
@@ -17,6 +20,8 @@ vet:
 # All CPU tests (the CI command).
 test: vet
 	$(GO) test -count=1 ./...
+	GOEXPERIMENT= $(GO) vet ./compute/cpu/
+	GOEXPERIMENT= $(GO) test -count=1 ./compute/...   # the portable GEMM kernel too
 
 # The CPU benchmarks: go test -bench for the train step, then bin/bench at cpu-s.
 bench: build

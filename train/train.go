@@ -180,6 +180,9 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 			if err := save(); err != nil {
 				return nil, err
 			}
+			if step == stopAt {
+				return res, nil
+			}
 		}
 	}
 	if o.Progress != nil {
@@ -200,6 +203,9 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	}
 	return res, nil
 }
+
+// stopAt lets tests end a run abruptly after the checkpoint of this step (0: never).
+var stopAt int
 
 // source delivers training batches of normalised data.
 type source struct {

@@ -49,9 +49,6 @@ func (be *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32,
 			sgemmScaleC(C[oc:], ldc, m, n, beta)
 			continue
 		}
-		if beta == 0 {
-			sgemmScaleC(C[oc:], ldc, m, n, 0) // gonum would keep NaNs of C
-		}
 		sgemm.Sgemm(ta, tb, m, n, k, alpha,
 			A[oa:oa+span(ar, ac, lda)], lda,
 			B[ob:ob+span(br, bc, ldb)], ldb,

@@ -188,28 +188,30 @@ func (be *Backend) GatedResidualBackward(dy, dgate, dx, gate, y compute.Buffer, 
 
 const geluC = 0.7978845608028654 // sqrt(2/pi)
 
-// Gelu sets y = x/2 (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).
+// Gelu sets y = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3), computed as
+// x sigmoid(2u) (the same function: 1 + tanh(u) = 2 sigmoid(2u), without the
+// cancellation of 1 + tanh for negative u).
 func (be *Backend) Gelu(y, x compute.Buffer) {
 	ys, xs := Data(y), Data(x)
 	need(len(ys) == len(xs), "Gelu lengths %d, %d", len(ys), len(xs))
 	be.parallel(len(xs), 30, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := float64(xs[i])
-			ys[i] = float32(0.5 * v * (1 + math.Tanh(geluC*(v+0.044715*v*v*v))))
+			v := xs[i]
+			ys[i] = v * sigmoidf(2*geluC*(v+0.044715*v*v*v))
 		}
 	})
 }
 
-// GeluBackward sets dx = dy gelu'(x).
+// GeluBackward sets dx = dy gelu'(x); with s = sigmoid(2u) = (1 + tanh u)/2,
+// gelu'(x) = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3*0.044715 x^2).
 func (be *Backend) GeluBackward(dx, dy, x compute.Buffer) {
 	dxs, dys, xs := Data(dx), Data(dy), Data(x)
 	need(len(dxs) == len(xs) && len(dys) == len(xs), "GeluBackward lengths")
 	be.parallel(len(xs), 40, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := float64(xs[i])
-			th := math.Tanh(geluC * (v + 0.044715*v*v*v))
-			d := 0.5*(1+th) + 0.5*v*(1-th*th)*geluC*(1+3*0.044715*v*v)
-			dxs[i] = dys[i] * float32(d)
+			v := xs[i]
+			s := sigmoidf(2 * geluC * (v + 0.044715*v*v*v))
+			dxs[i] = dys[i] * (s + 2*v*s*(1-s)*geluC*(1+3*0.044715*v*v))
 		}
 	})
 }
@@ -220,8 +222,7 @@ func (be *Backend) SiLU(y, x compute.Buffer) {
 	need(len(ys) == len(xs), "SiLU lengths %d, %d", len(ys), len(xs))
 	be.parallel(len(xs), 20, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := float64(xs[i])
-			ys[i] = float32(v / (1 + math.Exp(-v)))
+			ys[i] = xs[i] * sigmoidf(xs[i])
 		}
 	})
 }
@@ -232,9 +233,9 @@ func (be *Backend) SiLUBackward(dx, dy, x compute.Buffer) {
 	need(len(dxs) == len(xs) && len(dys) == len(xs), "SiLUBackward lengths")
 	be.parallel(len(xs), 20, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := float64(xs[i])
-			s := 1 / (1 + math.Exp(-v))
-			dxs[i] = dys[i] * float32(s*(1+v*(1-s)))
+			v := xs[i]
+			s := sigmoidf(v)
+			dxs[i] = dys[i] * (s * (1 + v*(1-s)))
 		}
 	})
 }
@@ -268,13 +269,14 @@ func (be *Backend) AdamWStep(params, grad, m, v compute.Buffer, o compute.AdamW)
 	bc1 := float32(1 - math.Pow(float64(o.Beta1), float64(o.Step)))
 	bc2 := float32(1 - math.Pow(float64(o.Beta2), float64(o.Step)))
 	be.parallel(len(ps), 20, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			g := o.GradScale * gs[i]
-			ms[i] = o.Beta1*ms[i] + (1-o.Beta1)*g
-			vs[i] = o.Beta2*vs[i] + (1-o.Beta2)*g*g
-			mh := ms[i] / bc1
-			vh := vs[i] / bc2
-			ps[i] -= o.LR * (o.WeightDecay*ps[i] + mh/(float32(math.Sqrt(float64(vh)))+o.Eps))
+		b1, b2, lr, wd, eps, gscale := o.Beta1, o.Beta2, o.LR, o.WeightDecay, o.Eps, o.GradScale
+		p, g, m, v := ps[lo:hi], gs[lo:hi], ms[lo:hi], vs[lo:hi]
+		for i := range p {
+			gi := gscale * g[i]
+			mi := b1*m[i] + (1-b1)*gi
+			vi := b2*v[i] + (1-b2)*gi*gi
+			m[i], v[i] = mi, vi
+			p[i] -= lr * (wd*p[i] + (mi/bc1)/(float32(math.Sqrt(float64(vi/bc2)))+eps))
 		}
 	})
 }

@@ -11,17 +11,21 @@ package cpu
 // for batched calls, distributes batch items); every task packs privately, so
 // the tasks are independent and need no barriers.
 //
-// The micro-kernels live in sgemm_simd_amd64.go (AVX-512 and AVX2 kernels built
-// with the experimental simd/archsimd package, GOEXPERIMENT=simd) and in this
-// file (portable scalar kernel, used without GOEXPERIMENT=simd, on other
-// architectures and on CPUs without AVX2+FMA). Problems with a tiny dimension
-// (m or n below sgemmSmall) bypass packing and use dot/axpy loops.
+// The SIMD micro-kernels live in sgemm_simd_amd64.go (AVX-512 and AVX2,
+// written with the experimental simd/archsimd package, so only built with
+// GOEXPERIMENT=simd). This file has a portable scalar kernel ("scalar") and the
+// fallback used without them ("hybrid": gonum's Sgemm for large products,
+// which its SSE loops do about twice as fast as scalar Go). Products with a
+// dimension below sgemmSmall bypass packing and use dot/axpy-style loops
+// (plus SIMD kernels for them where available).
 
 import (
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
 )
 
 // Cache blocking. sgemmKC is even (packed panels are padded to an even depth
@@ -32,7 +36,7 @@ const (
 	sgemmMC = 192
 	sgemmNC = 2048
 
-	// Problems with m or n below this use the unpacked dot/axpy paths.
+	// Problems with m, n or k below this use the unpacked dot/axpy paths.
 	sgemmSmall = 5
 )
 
@@ -54,6 +58,11 @@ type sgemmImpl struct {
 	// (i, p) at a[i*sgemmKC+p], k <= sgemmKC. Packing A that way is a plain copy
 	// when A is not transposed.
 	kernelRowA func(k int, a, b, c []float32, ldc int, mode int, beta float32)
+	// packSmallK: use the packed path (not smallK) for k < sgemmSmall.
+	packSmallK bool
+	// large, if not nil, computes products with n, k >= sgemmSmall instead
+	// of the packed path, one batch item at a time (it parallelises itself).
+	large func(p *sgemmProb)
 	// dot returns sum_i x[i]*y[i] over len(x) elements (len(y) >= len(x)).
 	dot func(x, y []float32) float32
 	// axpy sets y[i] += alpha*x[i] for i < len(x) (len(y) >= len(x)).
@@ -77,8 +86,31 @@ const (
 // sgemmCur is the implementation in use, the best one this CPU supports.
 var sgemmCur = sgemmBest()
 
+// sgemmScalarImpl is the portable pure-Go implementation (4x4 scalar kernel).
 var sgemmScalarImpl = &sgemmImpl{name: "scalar", mr: 4, nr: 4,
 	kernel: sgemmKernelScalar4x4, dot: sgemmDotScalar, axpy: sgemmAxpyScalar}
+
+// sgemmHybridImpl is the fallback without SIMD kernels: Go's scalar code
+// cannot match gonum's SSE loops, so products go to gonum's Sgemm (as Gemm
+// did before) except where that is slow, for n or k below sgemmSmall; there
+// the dot/axpy paths of this file run on gonum's Sdot/Saxpy.
+var sgemmHybridImpl = &sgemmImpl{name: "hybrid", mr: 4, nr: 4,
+	kernel: sgemmKernelScalar4x4, large: sgemmGonumLarge, dot: sgemmDotGonum, axpy: sgemmAxpyGonum}
+
+func sgemmGonumLarge(p *sgemmProb) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if p.transA {
+		ta = blas.Trans
+	}
+	if p.transB {
+		tb = blas.Trans
+	}
+	sgemm.Sgemm(ta, tb, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb, p.beta, p.c, p.ldc)
+}
+
+func sgemmDotGonum(x, y []float32) float32 { return sgemm.Sdot(len(x), x, 1, y, 1) }
+
+func sgemmAxpyGonum(alpha float32, x, y []float32) { sgemm.Saxpy(len(x), alpha, x, 1, y, 1) }
 
 // sgemmProb is one matrix product C = alpha op(A) op(B) + beta C; the slices
 // start at the first element of each (sub-)matrix.
@@ -137,6 +169,19 @@ func sgemmStrided(workers int, transA, transB bool, m, n, k int, alpha float32,
 	if m <= 0 || n <= 0 || batch <= 0 {
 		return
 	}
+	if batch > 1 && strideC < (m-1)*ldc+n {
+		// The C_b overlap (e.g. strideC = 0 to accumulate over the batch):
+		// the items must run one after the other.
+		for i := 0; i < batch; i++ {
+			var ai, bi []float32
+			if k > 0 && alpha != 0 {
+				ai, bi = a[i*strideA:], b[i*strideB:]
+			}
+			sgemmStrided(workers, transA, transB, m, n, k, alpha, ai, lda, 0, bi, ldb, 0,
+				beta, c[i*strideC:], ldc, 0, 1)
+		}
+		return
+	}
 	impl := sgemmCur
 	item := func(i int) sgemmProb {
 		p := sgemmProb{transA: transA, transB: transB, m: m, n: n, k: k,
@@ -145,6 +190,14 @@ func sgemmStrided(workers int, transA, transB bool, m, n, k int, alpha float32,
 			p.a, p.b = a[i*strideA:], b[i*strideB:]
 		}
 		return p
+	}
+	if impl.large != nil && n >= sgemmSmall && k >= sgemmSmall && alpha != 0 {
+		// (gonum's Sgemm is slow for tiny n or k, not for tiny m)
+		for i := 0; i < batch; i++ {
+			p := item(i)
+			impl.large(&p)
+		}
+		return
 	}
 	flops := 2 * float64(m) * float64(n) * float64(k)
 	w := workers
@@ -180,7 +233,10 @@ func sgemmStrided(workers int, transA, transB bool, m, n, k int, alpha float32,
 	// partial products into tmp[kk-1], which are added to C at the end.
 	var tmp []float32
 	if gk > 1 {
-		tmp = make([]float32, (gk-1)*m*n)
+		ts := sgemmPool.Get().(*sgemmScratch)
+		defer sgemmPool.Put(ts)
+		ts.t = sgemmGrow(ts.t, (gk-1)*m*n)
+		tmp = ts.t
 	}
 	per := gm * gn * gk
 	ntask := int64(batch * per)
@@ -290,6 +346,10 @@ func (impl *sgemmImpl) solve(p *sgemmProb, s *sgemmScratch) {
 	}
 	if m < sgemmSmall {
 		impl.smallM(p, s)
+		return
+	}
+	if k < sgemmSmall && !impl.packSmallK {
+		impl.smallK(p, s)
 		return
 	}
 	impl.packed(p, s)
@@ -686,9 +746,11 @@ func (impl *sgemmImpl) smallM(p *sgemmProb, s *sgemmScratch) {
 		for q := 0; q < k; q++ {
 			brow := p.b[q*p.ldb : q*p.ldb+n]
 			for i := 0; i < m; i++ {
-				av := p.a[i*p.lda+q]
+				var av float32
 				if p.transA {
 					av = p.a[q*p.lda+i]
+				} else {
+					av = p.a[i*p.lda+q]
 				}
 				impl.axpy(alpha*av, brow, p.c[i*p.ldc:i*p.ldc+n])
 			}
@@ -708,6 +770,49 @@ func (impl *sgemmImpl) smallM(p *sgemmProb, s *sgemmScratch) {
 		}
 		for i := 0; i < m; i++ {
 			sgemmPut(&p.c[i*p.ldc+j], alpha*out[i], beta)
+		}
+	}
+}
+
+// smallK handles k < sgemmSmall: each row of C is updated with k axpys of
+// the rows of op(B).
+func (impl *sgemmImpl) smallK(p *sgemmProb, s *sgemmScratch) {
+	m, n, k := p.m, p.n, p.k
+	var br [4][]float32 // rows of op(B), contiguous
+	if p.transB {
+		s.b = sgemmGrow(s.b, k*n)
+		for q := 0; q < k; q++ {
+			br[q] = s.b[q*n : (q+1)*n]
+		}
+		for j := 0; j < n; j++ {
+			for q, v := range p.b[j*p.ldb : j*p.ldb+k] {
+				br[q][j] = v
+			}
+		}
+	} else {
+		for q := 0; q < k; q++ {
+			br[q] = p.b[q*p.ldb : q*p.ldb+n]
+		}
+	}
+	for i := 0; i < m; i++ {
+		crow := p.c[i*p.ldc : i*p.ldc+n]
+		switch p.beta {
+		case 0:
+			clear(crow)
+		case 1:
+		default:
+			for j := range crow {
+				crow[j] *= p.beta
+			}
+		}
+		for q := 0; q < k; q++ {
+			var av float32
+			if p.transA {
+				av = p.a[q*p.lda+i]
+			} else {
+				av = p.a[i*p.lda+q]
+			}
+			impl.axpy(p.alpha*av, br[q], crow)
 		}
 	}
 }
@@ -777,11 +882,11 @@ func sgemmKernelScalar4x4(k int, a, b, c []float32, ldc int, mode int, beta floa
 		c31 += a3 * b1
 		c32 += a3 * b2
 		c33 += a3 * b3
-		pa, pb = unsafe.Add(pa, 16), unsafe.Add(pb, 16)
 		q--
 		if q == 0 {
 			break
 		}
+		pa, pb = unsafe.Add(pa, 16), unsafe.Add(pb, 16) // never past the end
 	}
 	sgemmStore4(c[0:4], c00, c01, c02, c03, mode, beta)
 	sgemmStore4(c[ldc:ldc+4], c10, c11, c12, c13, mode, beta)

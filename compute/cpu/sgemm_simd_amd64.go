@@ -5,7 +5,7 @@ package cpu
 // SGEMM micro-kernels written with the experimental simd/archsimd package
 // (GOEXPERIMENT=simd). Chosen at run time: AVX-512 (12x16, one zmm per row) when
 // the CPU has AVX-512F/CD/BW/DQ/VL, else AVX2+FMA (12x8, one ymm per row), else
-// the portable scalar kernels.
+// the hybrid fallback of sgemm.go.
 //
 // Notes on the Go 1.26 code generator that shaped these kernels:
 //   - SIMD values are register-allocated in X0-X14 only (also for 512-bit
@@ -25,14 +25,14 @@ import (
 	"simd/archsimd"
 )
 
-var sgemmAVX512Impl = &sgemmImpl{name: "avx512", mr: 12, nr: 16,
+var sgemmAVX512Impl = &sgemmImpl{name: "avx512", mr: 12, nr: 16, packSmallK: true,
 	kernel: sgemmKernel512, kernelRowA: sgemmKernel512Row, dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: [5]func(int, *[4][]float32, []float32, int, *[4][32]float32){
 		nil, sgemmSkinny512x1, sgemmSkinny512x2, sgemmSkinny512x3, sgemmSkinny512x4},
 	dotRows: [5]func([]float32, *[4][]float32, *[4]float32){
 		nil, sgemmDotRows512x1, sgemmDotRows512x2, sgemmDotRows512x3, sgemmDotRows512x4}}
 
-var sgemmAVX2Impl = &sgemmImpl{name: "avx2", mr: 12, nr: 8,
+var sgemmAVX2Impl = &sgemmImpl{name: "avx2", mr: 12, nr: 8, packSmallK: true,
 	kernel: sgemmKernel256, kernelRowA: sgemmKernel256Row, dot: sgemmDot256, axpy: sgemmAxpy256,
 	skinnyW: 16, skinny: [5]func(int, *[4][]float32, []float32, int, *[4][32]float32){
 		nil, sgemmSkinny256x1, sgemmSkinny256x2, sgemmSkinny256x3, sgemmSkinny256x4},
@@ -50,12 +50,12 @@ func sgemmBest() *sgemmImpl {
 	case sgemmHasAVX2():
 		return sgemmAVX2Impl
 	}
-	return sgemmScalarImpl
+	return sgemmHybridImpl
 }
 
 // sgemmImpls lists the implementations this CPU can run (for tests).
 func sgemmImpls() []*sgemmImpl {
-	l := []*sgemmImpl{sgemmScalarImpl}
+	l := []*sgemmImpl{sgemmScalarImpl, sgemmHybridImpl}
 	if sgemmHasAVX2() {
 		l = append(l, sgemmAVX2Impl)
 	}
@@ -79,7 +79,8 @@ func sgemmKernel512(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	var c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 archsimd.Float32x16
 	// One basic block; each broadcast sits on the line of its FMA so that
 	// the scheduler keeps them together (otherwise it hoists all loads and
-	// spills). The k loop is unrolled by two.
+	// spills). The k loop is unrolled by two. The pointers are advanced
+	// after the exit test: unsafe rules forbid pointing past the end.
 	for q := k; ; {
 		b0 := archsimd.LoadFloat32x16((*[16]float32)(pb))
 		c0 = z.SetElem(0, *(*float32)(pa)).Broadcast1To16().MulAdd(b0, c0)
@@ -107,11 +108,11 @@ func sgemmKernel512(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 		c9 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 84))).Broadcast1To16().MulAdd(b1, c9)
 		c10 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 88))).Broadcast1To16().MulAdd(b1, c10)
 		c11 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 92))).Broadcast1To16().MulAdd(b1, c11)
-		pa, pb = unsafe.Add(pa, 96), unsafe.Add(pb, 128)
 		q -= 2
 		if q == 0 {
 			break
 		}
+		pa, pb = unsafe.Add(pa, 96), unsafe.Add(pb, 128) // never past the end
 	}
 	pc, st := unsafe.Pointer(&c[0]), uintptr(ldc)*4
 	switch mode {
@@ -174,7 +175,8 @@ func sgemmKernel512Row(k int, a, b, c []float32, ldc int, mode int, beta float32
 	var c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 archsimd.Float32x16
 	// One basic block; each broadcast sits on the line of its FMA so that
 	// the scheduler keeps them together (otherwise it hoists all loads and
-	// spills). The k loop is unrolled by two.
+	// spills). The k loop is unrolled by two. The pointers are advanced
+	// after the exit test: unsafe rules forbid pointing past the end.
 	for q := k; ; {
 		b0 := archsimd.LoadFloat32x16((*[16]float32)(pb))
 		c0 = z.SetElem(0, *(*float32)(pa)).Broadcast1To16().MulAdd(b0, c0)
@@ -202,11 +204,11 @@ func sgemmKernel512Row(k int, a, b, c []float32, ldc int, mode int, beta float32
 		c9 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 9*sgemmKC*4+4))).Broadcast1To16().MulAdd(b1, c9)
 		c10 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 10*sgemmKC*4+4))).Broadcast1To16().MulAdd(b1, c10)
 		c11 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 11*sgemmKC*4+4))).Broadcast1To16().MulAdd(b1, c11)
-		pa, pb = unsafe.Add(pa, 8), unsafe.Add(pb, 128)
 		q -= 2
 		if q == 0 {
 			break
 		}
+		pa, pb = unsafe.Add(pa, 8), unsafe.Add(pb, 128) // never past the end
 	}
 	pc, st := unsafe.Pointer(&c[0]), uintptr(ldc)*4
 	switch mode {
@@ -266,7 +268,8 @@ func sgemmKernel256(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	var c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 archsimd.Float32x8
 	// One basic block; each broadcast sits on the line of its FMA so that
 	// the scheduler keeps them together (otherwise it hoists all loads and
-	// spills). The k loop is unrolled by two.
+	// spills). The k loop is unrolled by two. The pointers are advanced
+	// after the exit test: unsafe rules forbid pointing past the end.
 	for q := k; ; {
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
 		c0 = z.SetElem(0, *(*float32)(pa)).Broadcast1To8().MulAdd(b0, c0)
@@ -294,11 +297,11 @@ func sgemmKernel256(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 		c9 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 84))).Broadcast1To8().MulAdd(b1, c9)
 		c10 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 88))).Broadcast1To8().MulAdd(b1, c10)
 		c11 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 92))).Broadcast1To8().MulAdd(b1, c11)
-		pa, pb = unsafe.Add(pa, 96), unsafe.Add(pb, 64)
 		q -= 2
 		if q == 0 {
 			break
 		}
+		pa, pb = unsafe.Add(pa, 96), unsafe.Add(pb, 64) // never past the end
 	}
 	pc, st := unsafe.Pointer(&c[0]), uintptr(ldc)*4
 	switch mode {
@@ -361,7 +364,8 @@ func sgemmKernel256Row(k int, a, b, c []float32, ldc int, mode int, beta float32
 	var c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 archsimd.Float32x8
 	// One basic block; each broadcast sits on the line of its FMA so that
 	// the scheduler keeps them together (otherwise it hoists all loads and
-	// spills). The k loop is unrolled by two.
+	// spills). The k loop is unrolled by two. The pointers are advanced
+	// after the exit test: unsafe rules forbid pointing past the end.
 	for q := k; ; {
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
 		c0 = z.SetElem(0, *(*float32)(pa)).Broadcast1To8().MulAdd(b0, c0)
@@ -389,11 +393,11 @@ func sgemmKernel256Row(k int, a, b, c []float32, ldc int, mode int, beta float32
 		c9 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 9*sgemmKC*4+4))).Broadcast1To8().MulAdd(b1, c9)
 		c10 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 10*sgemmKC*4+4))).Broadcast1To8().MulAdd(b1, c10)
 		c11 = z.SetElem(0, *(*float32)(unsafe.Add(pa, 11*sgemmKC*4+4))).Broadcast1To8().MulAdd(b1, c11)
-		pa, pb = unsafe.Add(pa, 8), unsafe.Add(pb, 64)
 		q -= 2
 		if q == 0 {
 			break
 		}
+		pa, pb = unsafe.Add(pa, 8), unsafe.Add(pb, 64) // never past the end
 	}
 	pc, st := unsafe.Pointer(&c[0]), uintptr(ldc)*4
 	switch mode {
@@ -454,7 +458,11 @@ func sgemmDot512(x, y []float32) float32 {
 		s0 = archsimd.LoadFloat32x16Slice(x[i:]).MulAdd(archsimd.LoadFloat32x16Slice(y[i:]), s0)
 	}
 	if i < n {
-		s1 = archsimd.LoadFloat32x16SlicePart(x[i:]).MulAdd(archsimd.LoadFloat32x16SlicePart(y[i:n]), s1)
+		// The ...SlicePart loads trip checkptr (-race); copy the tail instead.
+		var tx, ty [16]float32
+		copy(tx[:], x[i:])
+		copy(ty[:], y[i:])
+		s1 = archsimd.LoadFloat32x16(&tx).MulAdd(archsimd.LoadFloat32x16(&ty), s1)
 	}
 	var t [16]float32
 	s0.Add(s1).Add(s2.Add(s3)).Store(&t)
@@ -478,7 +486,11 @@ func sgemmAxpy512(alpha float32, x, y []float32) {
 		archsimd.LoadFloat32x16Slice(x[i:]).MulAdd(av, archsimd.LoadFloat32x16Slice(y[i:])).StoreSlice(y[i:])
 	}
 	if i < n {
-		archsimd.LoadFloat32x16SlicePart(x[i:]).MulAdd(av, archsimd.LoadFloat32x16SlicePart(y[i:])).StoreSlicePart(y[i:])
+		var tx, ty [16]float32
+		copy(tx[:], x[i:])
+		copy(ty[:], y[i:])
+		archsimd.LoadFloat32x16(&tx).MulAdd(av, archsimd.LoadFloat32x16(&ty)).Store(&ty)
+		copy(y[i:], ty[:])
 	}
 }
 
@@ -497,7 +509,11 @@ func sgemmDot256(x, y []float32) float32 {
 		s0 = archsimd.LoadFloat32x8Slice(x[i:]).MulAdd(archsimd.LoadFloat32x8Slice(y[i:]), s0)
 	}
 	if i < n {
-		s1 = archsimd.LoadFloat32x8SlicePart(x[i:]).MulAdd(archsimd.LoadFloat32x8SlicePart(y[i:n]), s1)
+		// The ...SlicePart loads trip checkptr (-race); copy the tail instead.
+		var tx, ty [8]float32
+		copy(tx[:], x[i:])
+		copy(ty[:], y[i:])
+		s1 = archsimd.LoadFloat32x8(&tx).MulAdd(archsimd.LoadFloat32x8(&ty), s1)
 	}
 	var t [8]float32
 	s0.Add(s1).Add(s2.Add(s3)).Store(&t)
@@ -521,7 +537,11 @@ func sgemmAxpy256(alpha float32, x, y []float32) {
 		archsimd.LoadFloat32x8Slice(x[i:]).MulAdd(av, archsimd.LoadFloat32x8Slice(y[i:])).StoreSlice(y[i:])
 	}
 	if i < n {
-		archsimd.LoadFloat32x8SlicePart(x[i:]).MulAdd(av, archsimd.LoadFloat32x8SlicePart(y[i:])).StoreSlicePart(y[i:])
+		var tx, ty [8]float32
+		copy(tx[:], x[i:])
+		copy(ty[:], y[i:])
+		archsimd.LoadFloat32x8(&tx).MulAdd(av, archsimd.LoadFloat32x8(&ty)).Store(&ty)
+		copy(y[i:], ty[:])
 	}
 }
 
@@ -556,12 +576,12 @@ func sgemmSkinny512x1(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b0 := z.SetElem(0, *(*float32)(ps0)).Broadcast1To16()
 		c00 = b0.MulAdd(x0, c00)
 		c01 = b0.MulAdd(x1, c01)
-		px = unsafe.Add(px, st)
-		ps0 = unsafe.Add(ps0, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0 = unsafe.Add(ps0, 4)
 	}
 	c00.Store((*[16]float32)(out[0][0:16]))
 	c01.Store((*[16]float32)(out[0][16:32]))
@@ -587,12 +607,12 @@ func sgemmSkinny512x2(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b1 := z.SetElem(0, *(*float32)(ps1)).Broadcast1To16()
 		c10 = b1.MulAdd(x0, c10)
 		c11 = b1.MulAdd(x1, c11)
-		px = unsafe.Add(px, st)
-		ps0, ps1 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0, ps1 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4)
 	}
 	c00.Store((*[16]float32)(out[0][0:16]))
 	c01.Store((*[16]float32)(out[0][16:32]))
@@ -624,12 +644,12 @@ func sgemmSkinny512x3(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b2 := z.SetElem(0, *(*float32)(ps2)).Broadcast1To16()
 		c20 = b2.MulAdd(x0, c20)
 		c21 = b2.MulAdd(x1, c21)
-		px = unsafe.Add(px, st)
-		ps0, ps1, ps2 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0, ps1, ps2 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4)
 	}
 	c00.Store((*[16]float32)(out[0][0:16]))
 	c01.Store((*[16]float32)(out[0][16:32]))
@@ -667,12 +687,12 @@ func sgemmSkinny512x4(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b3 := z.SetElem(0, *(*float32)(ps3)).Broadcast1To16()
 		c30 = b3.MulAdd(x0, c30)
 		c31 = b3.MulAdd(x1, c31)
-		px = unsafe.Add(px, st)
-		ps0, ps1, ps2, ps3 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4), unsafe.Add(ps3, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0, ps1, ps2, ps3 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4), unsafe.Add(ps3, 4)
 	}
 	c00.Store((*[16]float32)(out[0][0:16]))
 	c01.Store((*[16]float32)(out[0][16:32]))
@@ -700,12 +720,12 @@ func sgemmSkinny256x1(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b0 := z.SetElem(0, *(*float32)(ps0)).Broadcast1To8()
 		c00 = b0.MulAdd(x0, c00)
 		c01 = b0.MulAdd(x1, c01)
-		px = unsafe.Add(px, st)
-		ps0 = unsafe.Add(ps0, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0 = unsafe.Add(ps0, 4)
 	}
 	c00.Store((*[8]float32)(out[0][0:8]))
 	c01.Store((*[8]float32)(out[0][8:16]))
@@ -731,12 +751,12 @@ func sgemmSkinny256x2(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b1 := z.SetElem(0, *(*float32)(ps1)).Broadcast1To8()
 		c10 = b1.MulAdd(x0, c10)
 		c11 = b1.MulAdd(x1, c11)
-		px = unsafe.Add(px, st)
-		ps0, ps1 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0, ps1 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4)
 	}
 	c00.Store((*[8]float32)(out[0][0:8]))
 	c01.Store((*[8]float32)(out[0][8:16]))
@@ -768,12 +788,12 @@ func sgemmSkinny256x3(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b2 := z.SetElem(0, *(*float32)(ps2)).Broadcast1To8()
 		c20 = b2.MulAdd(x0, c20)
 		c21 = b2.MulAdd(x1, c21)
-		px = unsafe.Add(px, st)
-		ps0, ps1, ps2 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0, ps1, ps2 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4)
 	}
 	c00.Store((*[8]float32)(out[0][0:8]))
 	c01.Store((*[8]float32)(out[0][8:16]))
@@ -811,12 +831,12 @@ func sgemmSkinny256x4(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 		b3 := z.SetElem(0, *(*float32)(ps3)).Broadcast1To8()
 		c30 = b3.MulAdd(x0, c30)
 		c31 = b3.MulAdd(x1, c31)
-		px = unsafe.Add(px, st)
-		ps0, ps1, ps2, ps3 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4), unsafe.Add(ps3, 4)
 		q--
 		if q == 0 {
 			break
 		}
+		px = unsafe.Add(px, st)
+		ps0, ps1, ps2, ps3 = unsafe.Add(ps0, 4), unsafe.Add(ps1, 4), unsafe.Add(ps2, 4), unsafe.Add(ps3, 4)
 	}
 	c00.Store((*[8]float32)(out[0][0:8]))
 	c01.Store((*[8]float32)(out[0][8:16]))
@@ -832,17 +852,27 @@ func sgemmSkinny256x4(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 func sgemmDotRows512x1(x []float32, ys *[4][]float32, out *[4]float32) {
 	k := len(x)
 	y0 := ys[0][:k]
-	var a0 archsimd.Float32x16
-	i := 0
-	for ; i+16 <= k; i += 16 {
-		xv := archsimd.LoadFloat32x16Slice(x[i:])
-		a0 = archsimd.LoadFloat32x16Slice(y0[i:]).MulAdd(xv, a0)
+	var a0, e0 archsimd.Float32x16
+	n := k &^ 31
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 128 {
+			xv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i+64)))
+			a0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i+64))).MulAdd(xw, e0)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x16SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x16SlicePart(y0[i:]).MulAdd(xv, a0)
+	for i := n; i < k; i += 16 {
+		var t [16]float32 // not LoadFloat32x16SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x16(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a0)
 	}
-	out[0] = sgemmHsum512(a0)
+	out[0] = sgemmHsum512(a0.Add(e0))
 }
 
 // sgemmDotRows512x2 is the 2-row dot kernel (see sgemmImpl.dotRows).
@@ -850,20 +880,34 @@ func sgemmDotRows512x2(x []float32, ys *[4][]float32, out *[4]float32) {
 	k := len(x)
 	y0 := ys[0][:k]
 	y1 := ys[1][:k]
-	var a0, a1 archsimd.Float32x16
-	i := 0
-	for ; i+16 <= k; i += 16 {
-		xv := archsimd.LoadFloat32x16Slice(x[i:])
-		a0 = archsimd.LoadFloat32x16Slice(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x16Slice(y1[i:]).MulAdd(xv, a1)
+	var a0, e0, a1, e1 archsimd.Float32x16
+	n := k &^ 31
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		p1 := unsafe.Pointer(&y1[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 128 {
+			xv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i+64)))
+			a0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i+64))).MulAdd(xw, e0)
+			a1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p1, i))).MulAdd(xv, a1)
+			e1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p1, i+64))).MulAdd(xw, e1)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x16SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x16SlicePart(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x16SlicePart(y1[i:]).MulAdd(xv, a1)
+	for i := n; i < k; i += 16 {
+		var t [16]float32 // not LoadFloat32x16SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x16(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a0)
+		clear(t[:])
+		copy(t[:], y1[i:])
+		a1 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a1)
 	}
-	out[0] = sgemmHsum512(a0)
-	out[1] = sgemmHsum512(a1)
+	out[0] = sgemmHsum512(a0.Add(e0))
+	out[1] = sgemmHsum512(a1.Add(e1))
 }
 
 // sgemmDotRows512x3 is the 3-row dot kernel (see sgemmImpl.dotRows).
@@ -872,23 +916,41 @@ func sgemmDotRows512x3(x []float32, ys *[4][]float32, out *[4]float32) {
 	y0 := ys[0][:k]
 	y1 := ys[1][:k]
 	y2 := ys[2][:k]
-	var a0, a1, a2 archsimd.Float32x16
-	i := 0
-	for ; i+16 <= k; i += 16 {
-		xv := archsimd.LoadFloat32x16Slice(x[i:])
-		a0 = archsimd.LoadFloat32x16Slice(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x16Slice(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x16Slice(y2[i:]).MulAdd(xv, a2)
+	var a0, e0, a1, e1, a2, e2 archsimd.Float32x16
+	n := k &^ 31
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		p1 := unsafe.Pointer(&y1[0])
+		p2 := unsafe.Pointer(&y2[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 128 {
+			xv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i+64)))
+			a0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i+64))).MulAdd(xw, e0)
+			a1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p1, i))).MulAdd(xv, a1)
+			e1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p1, i+64))).MulAdd(xw, e1)
+			a2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p2, i))).MulAdd(xv, a2)
+			e2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p2, i+64))).MulAdd(xw, e2)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x16SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x16SlicePart(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x16SlicePart(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x16SlicePart(y2[i:]).MulAdd(xv, a2)
+	for i := n; i < k; i += 16 {
+		var t [16]float32 // not LoadFloat32x16SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x16(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a0)
+		clear(t[:])
+		copy(t[:], y1[i:])
+		a1 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a1)
+		clear(t[:])
+		copy(t[:], y2[i:])
+		a2 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a2)
 	}
-	out[0] = sgemmHsum512(a0)
-	out[1] = sgemmHsum512(a1)
-	out[2] = sgemmHsum512(a2)
+	out[0] = sgemmHsum512(a0.Add(e0))
+	out[1] = sgemmHsum512(a1.Add(e1))
+	out[2] = sgemmHsum512(a2.Add(e2))
 }
 
 // sgemmDotRows512x4 is the 4-row dot kernel (see sgemmImpl.dotRows).
@@ -898,43 +960,75 @@ func sgemmDotRows512x4(x []float32, ys *[4][]float32, out *[4]float32) {
 	y1 := ys[1][:k]
 	y2 := ys[2][:k]
 	y3 := ys[3][:k]
-	var a0, a1, a2, a3 archsimd.Float32x16
-	i := 0
-	for ; i+16 <= k; i += 16 {
-		xv := archsimd.LoadFloat32x16Slice(x[i:])
-		a0 = archsimd.LoadFloat32x16Slice(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x16Slice(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x16Slice(y2[i:]).MulAdd(xv, a2)
-		a3 = archsimd.LoadFloat32x16Slice(y3[i:]).MulAdd(xv, a3)
+	var a0, e0, a1, e1, a2, e2, a3, e3 archsimd.Float32x16
+	n := k &^ 31
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		p1 := unsafe.Pointer(&y1[0])
+		p2 := unsafe.Pointer(&y2[0])
+		p3 := unsafe.Pointer(&y3[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 128 {
+			xv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, i+64)))
+			a0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p0, i+64))).MulAdd(xw, e0)
+			a1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p1, i))).MulAdd(xv, a1)
+			e1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p1, i+64))).MulAdd(xw, e1)
+			a2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p2, i))).MulAdd(xv, a2)
+			e2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p2, i+64))).MulAdd(xw, e2)
+			a3 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p3, i))).MulAdd(xv, a3)
+			e3 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p3, i+64))).MulAdd(xw, e3)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x16SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x16SlicePart(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x16SlicePart(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x16SlicePart(y2[i:]).MulAdd(xv, a2)
-		a3 = archsimd.LoadFloat32x16SlicePart(y3[i:]).MulAdd(xv, a3)
+	for i := n; i < k; i += 16 {
+		var t [16]float32 // not LoadFloat32x16SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x16(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a0)
+		clear(t[:])
+		copy(t[:], y1[i:])
+		a1 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a1)
+		clear(t[:])
+		copy(t[:], y2[i:])
+		a2 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a2)
+		clear(t[:])
+		copy(t[:], y3[i:])
+		a3 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a3)
 	}
-	out[0] = sgemmHsum512(a0)
-	out[1] = sgemmHsum512(a1)
-	out[2] = sgemmHsum512(a2)
-	out[3] = sgemmHsum512(a3)
+	out[0] = sgemmHsum512(a0.Add(e0))
+	out[1] = sgemmHsum512(a1.Add(e1))
+	out[2] = sgemmHsum512(a2.Add(e2))
+	out[3] = sgemmHsum512(a3.Add(e3))
 }
 
 // sgemmDotRows256x1 is the 1-row dot kernel (see sgemmImpl.dotRows).
 func sgemmDotRows256x1(x []float32, ys *[4][]float32, out *[4]float32) {
 	k := len(x)
 	y0 := ys[0][:k]
-	var a0 archsimd.Float32x8
-	i := 0
-	for ; i+8 <= k; i += 8 {
-		xv := archsimd.LoadFloat32x8Slice(x[i:])
-		a0 = archsimd.LoadFloat32x8Slice(y0[i:]).MulAdd(xv, a0)
+	var a0, e0 archsimd.Float32x8
+	n := k &^ 15
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 64 {
+			xv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i+32)))
+			a0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i+32))).MulAdd(xw, e0)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x8SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x8SlicePart(y0[i:]).MulAdd(xv, a0)
+	for i := n; i < k; i += 8 {
+		var t [8]float32 // not LoadFloat32x8SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x8(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a0)
 	}
-	out[0] = sgemmHsum256(a0)
+	out[0] = sgemmHsum256(a0.Add(e0))
 }
 
 // sgemmDotRows256x2 is the 2-row dot kernel (see sgemmImpl.dotRows).
@@ -942,20 +1036,34 @@ func sgemmDotRows256x2(x []float32, ys *[4][]float32, out *[4]float32) {
 	k := len(x)
 	y0 := ys[0][:k]
 	y1 := ys[1][:k]
-	var a0, a1 archsimd.Float32x8
-	i := 0
-	for ; i+8 <= k; i += 8 {
-		xv := archsimd.LoadFloat32x8Slice(x[i:])
-		a0 = archsimd.LoadFloat32x8Slice(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x8Slice(y1[i:]).MulAdd(xv, a1)
+	var a0, e0, a1, e1 archsimd.Float32x8
+	n := k &^ 15
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		p1 := unsafe.Pointer(&y1[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 64 {
+			xv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i+32)))
+			a0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i+32))).MulAdd(xw, e0)
+			a1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p1, i))).MulAdd(xv, a1)
+			e1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p1, i+32))).MulAdd(xw, e1)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x8SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x8SlicePart(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x8SlicePart(y1[i:]).MulAdd(xv, a1)
+	for i := n; i < k; i += 8 {
+		var t [8]float32 // not LoadFloat32x8SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x8(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a0)
+		clear(t[:])
+		copy(t[:], y1[i:])
+		a1 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a1)
 	}
-	out[0] = sgemmHsum256(a0)
-	out[1] = sgemmHsum256(a1)
+	out[0] = sgemmHsum256(a0.Add(e0))
+	out[1] = sgemmHsum256(a1.Add(e1))
 }
 
 // sgemmDotRows256x3 is the 3-row dot kernel (see sgemmImpl.dotRows).
@@ -964,23 +1072,41 @@ func sgemmDotRows256x3(x []float32, ys *[4][]float32, out *[4]float32) {
 	y0 := ys[0][:k]
 	y1 := ys[1][:k]
 	y2 := ys[2][:k]
-	var a0, a1, a2 archsimd.Float32x8
-	i := 0
-	for ; i+8 <= k; i += 8 {
-		xv := archsimd.LoadFloat32x8Slice(x[i:])
-		a0 = archsimd.LoadFloat32x8Slice(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x8Slice(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x8Slice(y2[i:]).MulAdd(xv, a2)
+	var a0, e0, a1, e1, a2, e2 archsimd.Float32x8
+	n := k &^ 15
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		p1 := unsafe.Pointer(&y1[0])
+		p2 := unsafe.Pointer(&y2[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 64 {
+			xv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i+32)))
+			a0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i+32))).MulAdd(xw, e0)
+			a1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p1, i))).MulAdd(xv, a1)
+			e1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p1, i+32))).MulAdd(xw, e1)
+			a2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p2, i))).MulAdd(xv, a2)
+			e2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p2, i+32))).MulAdd(xw, e2)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x8SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x8SlicePart(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x8SlicePart(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x8SlicePart(y2[i:]).MulAdd(xv, a2)
+	for i := n; i < k; i += 8 {
+		var t [8]float32 // not LoadFloat32x8SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x8(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a0)
+		clear(t[:])
+		copy(t[:], y1[i:])
+		a1 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a1)
+		clear(t[:])
+		copy(t[:], y2[i:])
+		a2 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a2)
 	}
-	out[0] = sgemmHsum256(a0)
-	out[1] = sgemmHsum256(a1)
-	out[2] = sgemmHsum256(a2)
+	out[0] = sgemmHsum256(a0.Add(e0))
+	out[1] = sgemmHsum256(a1.Add(e1))
+	out[2] = sgemmHsum256(a2.Add(e2))
 }
 
 // sgemmDotRows256x4 is the 4-row dot kernel (see sgemmImpl.dotRows).
@@ -990,24 +1116,46 @@ func sgemmDotRows256x4(x []float32, ys *[4][]float32, out *[4]float32) {
 	y1 := ys[1][:k]
 	y2 := ys[2][:k]
 	y3 := ys[3][:k]
-	var a0, a1, a2, a3 archsimd.Float32x8
-	i := 0
-	for ; i+8 <= k; i += 8 {
-		xv := archsimd.LoadFloat32x8Slice(x[i:])
-		a0 = archsimd.LoadFloat32x8Slice(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x8Slice(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x8Slice(y2[i:]).MulAdd(xv, a2)
-		a3 = archsimd.LoadFloat32x8Slice(y3[i:]).MulAdd(xv, a3)
+	var a0, e0, a1, e1, a2, e2, a3, e3 archsimd.Float32x8
+	n := k &^ 15
+	if n > 0 {
+		px := unsafe.Pointer(&x[0])
+		p0 := unsafe.Pointer(&y0[0])
+		p1 := unsafe.Pointer(&y1[0])
+		p2 := unsafe.Pointer(&y2[0])
+		p3 := unsafe.Pointer(&y3[0])
+		for i := uintptr(0); i < uintptr(n)*4; i += 64 {
+			xv := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i)))
+			xw := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, i+32)))
+			a0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i))).MulAdd(xv, a0)
+			e0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p0, i+32))).MulAdd(xw, e0)
+			a1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p1, i))).MulAdd(xv, a1)
+			e1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p1, i+32))).MulAdd(xw, e1)
+			a2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p2, i))).MulAdd(xv, a2)
+			e2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p2, i+32))).MulAdd(xw, e2)
+			a3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p3, i))).MulAdd(xv, a3)
+			e3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p3, i+32))).MulAdd(xw, e3)
+		}
 	}
-	if i < k {
-		xv := archsimd.LoadFloat32x8SlicePart(x[i:])
-		a0 = archsimd.LoadFloat32x8SlicePart(y0[i:]).MulAdd(xv, a0)
-		a1 = archsimd.LoadFloat32x8SlicePart(y1[i:]).MulAdd(xv, a1)
-		a2 = archsimd.LoadFloat32x8SlicePart(y2[i:]).MulAdd(xv, a2)
-		a3 = archsimd.LoadFloat32x8SlicePart(y3[i:]).MulAdd(xv, a3)
+	for i := n; i < k; i += 8 {
+		var t [8]float32 // not LoadFloat32x8SlicePart: it trips checkptr
+		copy(t[:], x[i:])
+		xv := archsimd.LoadFloat32x8(&t)
+		clear(t[:])
+		copy(t[:], y0[i:])
+		a0 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a0)
+		clear(t[:])
+		copy(t[:], y1[i:])
+		a1 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a1)
+		clear(t[:])
+		copy(t[:], y2[i:])
+		a2 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a2)
+		clear(t[:])
+		copy(t[:], y3[i:])
+		a3 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a3)
 	}
-	out[0] = sgemmHsum256(a0)
-	out[1] = sgemmHsum256(a1)
-	out[2] = sgemmHsum256(a2)
-	out[3] = sgemmHsum256(a3)
+	out[0] = sgemmHsum256(a0.Add(e0))
+	out[1] = sgemmHsum256(a1.Add(e1))
+	out[2] = sgemmHsum256(a2.Add(e2))
+	out[3] = sgemmHsum256(a3.Add(e3))
 }

@@ -171,6 +171,8 @@ func TestSgemmLarger(t *testing.T) {
 		{100, 257, 33}, {257, 100, 300}, {257, 257, 257}, {33, 17, 517},
 		{13, 2100, 7}, {200, 40, 600}, {3, 300, 100}, {300, 3, 100},
 		{4, 40, 1000}, {40, 2, 1000}, {1, 1, 1000}, {500, 64, 2},
+		// long k: split over k between workers
+		{20, 30, 1500}, {3, 40, 1200}, {40, 2, 1100}, {17, 19, 1600}, {70, 50, 2000},
 	}
 	for _, impl := range sgemmImpls() {
 		for si, sh := range shapes {
@@ -317,14 +319,18 @@ func BenchmarkSgemm(b *testing.B) {
 			B[i] = float32(rng.NormFloat64())
 		}
 		a, bb, c := &Buf{D: A}, &Buf{D: B}, &Buf{D: C}
-		for _, gonum := range []bool{false, true} {
-			name := sh.name + "/" + sgemmCur.name
-			if gonum {
-				name = sh.name + "/gonum"
+		impls := append(sgemmImpls(), nil) // nil: gonum
+		for _, impl := range impls {
+			name := sh.name + "/gonum"
+			if impl != nil {
+				name = sh.name + "/" + impl.name
 			}
 			b.Run(name, func(b *testing.B) {
-				sgemmUseGonum = gonum
-				defer func() { sgemmUseGonum = false }()
+				defer func(c *sgemmImpl) { sgemmCur, sgemmUseGonum = c, false }(sgemmCur)
+				if impl != nil {
+					sgemmCur = impl
+				}
+				sgemmUseGonum = impl == nil
 				for b.Loop() {
 					be.Gemm(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, ac, 0, bb, bc, 0, sh.beta, c, sh.n, 0, 1)
 				}
@@ -332,4 +338,62 @@ func BenchmarkSgemm(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestSgemmGrid checks that the shapes above that are meant to exercise the
+// split over k do get one, and that tiny dimensions are never split.
+func TestSgemmGrid(t *testing.T) {
+	for _, impl := range sgemmImpls() {
+		for _, c := range []struct {
+			m, n, k, parts int
+			want           sgemmGrid
+		}{
+			{20, 30, 1500, 2, sgemmGrid{1, 1, 2}},
+			{17, 19, 1600, 3, sgemmGrid{1, 1, 3}},
+			{3, 40, 1200, 2, sgemmGrid{1, 1, 2}},
+			{40, 2, 1100, 2, sgemmGrid{1, 1, 2}},
+			{40, 2, 1000, 2, sgemmGrid{2, 1, 1}},
+			{2, 2, 100, 2, sgemmGrid{1, 1, 1}},
+			{8192, 128, 128, 2, sgemmGrid{2, 1, 1}},
+		} {
+			if g := impl.grid(c.m, c.n, c.k, c.parts, true); g != c.want {
+				t.Errorf("%s: grid(%d, %d, %d, %d) = %v, want %v", impl.name, c.m, c.n, c.k, c.parts, g, c.want)
+			}
+		}
+	}
+}
+
+// TestSgemmOverlappingC checks batch items that share C (strideC = 0 and
+// beta = 1 accumulate over the batch): they must run in order, not race.
+func TestSgemmOverlappingC(t *testing.T) {
+	defer func(g float64) { sgemmGrain = g }(sgemmGrain)
+	sgemmGrain = 1
+	rng := rand.New(rand.NewSource(6))
+	m, n, k, batch := 30, 40, 50, 4
+	A, B := make([]float32, batch*m*k), make([]float32, batch*k*n)
+	for i := range A {
+		A[i] = float32(rng.NormFloat64())
+	}
+	for i := range B {
+		B[i] = float32(rng.NormFloat64())
+	}
+	for _, impl := range sgemmImpls() {
+		sgemmCur = impl
+		C := make([]float32, m*n)
+		sgemmStrided(3, false, false, m, n, k, 1, A, k, m*k, B, n, k*n, 1, C, n, 0, batch)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var want float64
+				for b := 0; b < batch; b++ {
+					for p := 0; p < k; p++ {
+						want += float64(A[b*m*k+i*k+p]) * float64(B[b*k*n+p*n+j])
+					}
+				}
+				if d := math.Abs(float64(C[i*n+j]) - want); d > 1e-4*(1+math.Abs(want)) {
+					t.Fatalf("%s: C[%d][%d] = %g, want %g", impl.name, i, j, C[i*n+j], want)
+				}
+			}
+		}
+	}
+	sgemmCur = sgemmBest()
 }

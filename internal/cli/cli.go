@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -45,12 +46,14 @@ func Exit(cmd string, err error) {
 
 // Parse parses the command line with fs (ContinueOnError); usage errors are input errors.
 func Parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(io.Discard) // a usage error is one line; -h prints the usage
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fs.Usage()
 			os.Exit(0)
 		}
-		return Input(err)
+		return Inputf("%v (see -h)", err)
 	}
 	if fs.NArg() > 0 {
 		return Inputf("unexpected argument %q (flags only; see -h)", fs.Arg(0))

@@ -1,0 +1,50 @@
+package train
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/latentflow/latentflow/compute/cpu"
+	"github.com/latentflow/latentflow/config"
+	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/model"
+	"github.com/latentflow/latentflow/philox"
+)
+
+// BenchmarkTrainStep times one optimizer step (noise, forward, loss, backward,
+// clipping, AdamW, EMA) on the CPU backend at the cpu-s shape of
+// shared/bench/README.md and at the checkerboard example's shape.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, s := range []struct {
+		name             string
+		T, C, D, L, H, B int
+	}{
+		{"cpu-s", 16, 4, 128, 4, 4, 256},
+		{"checkerboard", 1, 2, 128, 4, 4, 512},
+	} {
+		b.Run(fmt.Sprintf("%s/T%d-D%d-L%d-B%d", s.name, s.T, s.D, s.L, s.B), func(b *testing.B) {
+			cfg := config.Default()
+			cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = s.T, s.C, s.D, s.L, s.H
+			cfg.Train.Batch, cfg.Train.Steps = s.B, 1<<30
+			be := cpu.New(0)
+			m := model.NewDiT(ModelConfig(cfg))
+			obj, _ := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+			p := m.Init(1)
+			st := &Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+			tr := NewTrainer(be, m, obj, cfg.Train, 1, st)
+			defer tr.Free()
+			be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: flow.StreamData})
+			if _, _, err := tr.Step(1); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := tr.Step(i + 2); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(s.B*b.N)/b.Elapsed().Seconds(), "samples/s")
+			b.ReportMetric(3*m.FLOPs(s.B)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
