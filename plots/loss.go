@@ -152,5 +152,6 @@ func tickLabel(v float64) string {
 	if a := math.Abs(v); a >= 1e7 || a < 1e-4 {
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
+	// 6 significant digits: k*step is not exact (17*0.1 = 1.7000000000000002).
+	return strconv.FormatFloat(v, 'g', 6, 64)
 }

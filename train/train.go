@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -87,6 +89,8 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 			return nil, cli.Inputf("resuming: %s is at step %d, beyond train.steps = %d", ckptPath, old.Step, cfg.Train.Steps)
 		}
 		st.Step, st.Params, st.EMA, st.M, st.V = old.Step, old.Params, old.EMA, old.M, old.V
+		st.Mean, st.Std = old.Mean, old.Std // keep the normalisation the weights were trained with
+		src.mean, src.std = old.Mean, old.Std
 		logf("resuming %s at step %d", ckptPath, st.Step)
 	} else {
 		st.Params = m.Init(cfg.Seed)
@@ -112,6 +116,11 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	metricsPath := filepath.Join(o.Out, "metrics.jsonl")
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if o.Resume {
+		// Lines logged after the checkpoint (by a run that then died) are dropped:
+		// those steps are about to be run again.
+		if err := truncateMetrics(metricsPath, st.Step); err != nil {
+			return nil, err
+		}
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 	}
 	mf, err := os.OpenFile(metricsPath, flags, 0o644)
@@ -207,6 +216,12 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 // stopAt lets tests end a run abruptly after the checkpoint of this step (0: never).
 var stopAt int
 
+// DataShape is the shape of one sample in data space: (2) for the built-in 2D
+// data sets, whatever their tokenisation (T, C) inside the model.
+func DataShape(c config.Config) []int {
+	return []int{2}
+}
+
 // source delivers training batches of normalised data.
 type source struct {
 	kind      string
@@ -240,14 +255,15 @@ func newSource(cfg config.Config, mc model.Config) (*source, error) {
 	}
 	s.mean, s.std = channelStats(ref, mc.C)
 	if s.size > 0 {
-		normalise(ref, s.mean, s.std)
 		s.host = ref
 	}
 	return s, nil
 }
 
+// upload normalises a fixed data set with (mean, std) and moves it to the device.
 func (s *source) upload(be compute.Backend) {
 	if s.host != nil {
+		normalise(s.host, s.mean, s.std)
 		s.dev = be.Alloc(len(s.host))
 		be.Upload(s.dev, s.host)
 	}
@@ -303,6 +319,28 @@ func Denormalise(v, mean, std []float32) {
 	for i := range v {
 		v[i] = v[i]*std[i%C] + mean[i%C]
 	}
+}
+
+// truncateMetrics keeps the lines of a metrics.jsonl file whose step is at most `step`.
+func truncateMetrics(path string, step int) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading metrics: %w", err)
+	}
+	var keep []byte
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		var r struct {
+			Step int `json:"step"`
+		}
+		if len(bytes.TrimSpace(line)) == 0 || json.Unmarshal(line, &r) != nil || r.Step > step {
+			continue
+		}
+		keep = append(keep, line...)
+	}
+	return writeFileAtomic(path, keep)
 }
 
 func writeFileAtomic(path string, b []byte) error {

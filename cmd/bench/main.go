@@ -78,6 +78,8 @@ func run(args []string) error {
 	cfg := config.Default()
 	cfg.Device = *backend
 	cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = s.T, s.C, s.D, s.L, s.H
+	// The anchor's model: 256-dim sinusoid of 1000 t, MLP ratio 4, unconditional.
+	cfg.Model.TimeScale, cfg.Model.TembDim, cfg.Model.MLPRatio, cfg.Model.NumClasses = 1000, 256, 4, 0
 	cfg.Train.Batch, cfg.Train.Steps, cfg.Train.LR, cfg.Train.Warmup = s.B, *warm+*steps, 1e-4, 0
 	cfg.Train.Schedule = "constant"
 	mc := train.ModelConfig(cfg) // (not cfg.Validate: the shape need not fit a data set)

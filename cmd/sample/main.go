@@ -118,10 +118,7 @@ func run(args []string) error {
 		fmt.Printf(" (%d steps accepted, %d rejected)", stats.Accepted, stats.Rejected)
 	}
 	fmt.Println()
-	shape := []int{*n, m.Cfg.T * m.Cfg.C}
-	if m.Cfg.T > 1 {
-		shape = []int{*n, m.Cfg.T, m.Cfg.C}
-	}
+	shape := append([]int{*n}, train.DataShape(st.Config)...)
 	if *npyOut != "" {
 		if err := data.WriteNPY(*npyOut, shape, xs); err != nil {
 			return err
