@@ -20,7 +20,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		T, C, D, L, H, B int
 	}{
 		{"cpu-s", 16, 4, 128, 4, 4, 256},
-		{"checkerboard", 1, 2, 128, 4, 4, 512},
+		{"checkerboard", 2, 1, 64, 2, 2, 512},
 	} {
 		b.Run(fmt.Sprintf("%s/T%d-D%d-L%d-B%d", s.name, s.T, s.D, s.L, s.B), func(b *testing.B) {
 			cfg := config.Default()
