@@ -7,9 +7,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/latentflow/latentflow/internal/atomicfile"
 )
 
 // NPY format (NEP 1): the magic string "\x93NUMPY", one byte major and one
@@ -55,7 +56,7 @@ func WriteNPY(path string, shape []int, v []float32) error {
 	if err != nil {
 		return fmt.Errorf("data: write %s: %w", path, err)
 	}
-	if err := writeAtomic(path, func(w io.Writer) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(hdr); err != nil {
 			return err
 		}
@@ -105,49 +106,6 @@ func npyHeader(shape []int) ([]byte, error) {
 		b = append(b, ' ')
 	}
 	return append(b, '\n'), nil
-}
-
-// writeAtomic calls write on a buffered temporary file beside path, syncs it
-// and renames it to path; on any failure the temporary file is removed.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename durable; not every file system can sync a directory,
-	// and the file itself is already safe, so a failure here is ignored.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // ReadNPY reads an NPY file holding a C-order array of dtype '<f4' or '<f8'

@@ -5,14 +5,14 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/latentflow/latentflow/internal/atomicfile"
 )
 
 const (
@@ -49,43 +49,13 @@ func figure(path, title string, w, h vg.Length, fn func(dc draw.Canvas)) error {
 		dc = draw.Crop(dc, 0, 0, 0, -titleBand)
 	}
 	fn(dc)
-	if err := writeAtomic(path, func(w io.Writer) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	}); err != nil {
 		return fmt.Errorf("plots: write %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeAtomic calls write on a temporary file beside path, syncs it and
-// renames it to path; on any failure the temporary file is removed.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // squarePlot returns a plot of [-Extent, Extent]^2 with the given title.

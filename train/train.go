@@ -16,6 +16,7 @@ import (
 	"github.com/latentflow/latentflow/data"
 	"github.com/latentflow/latentflow/flow"
 	"github.com/latentflow/latentflow/gpu"
+	"github.com/latentflow/latentflow/internal/atomicfile"
 	"github.com/latentflow/latentflow/internal/cli"
 	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/philox"
@@ -102,8 +103,8 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 		return nil, err
 	}
 	cfgPath := filepath.Join(o.Out, "config.toml")
-	if err := writeFileAtomic(cfgPath, cfgText); err != nil {
-		return nil, err
+	if err := atomicfile.WriteBytes(cfgPath, cfgText); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", cfgPath, err)
 	}
 	res := &Result{Ckpt: ckptPath, Files: []string{cfgPath}}
 
@@ -340,26 +341,7 @@ func truncateMetrics(path string, step int) error {
 		}
 		keep = append(keep, line...)
 	}
-	return writeFileAtomic(path, keep)
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteBytes(path, keep); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -195,10 +195,7 @@ func (be *Backend) Gelu(y, x compute.Buffer) {
 	ys, xs := Data(y), Data(x)
 	need(len(ys) == len(xs), "Gelu lengths %d, %d", len(ys), len(xs))
 	be.parallel(len(xs), 30, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := xs[i]
-			ys[i] = v * sigmoidf(2*geluC*(v+0.044715*v*v*v))
-		}
+		geluSlice(ys[lo:hi], xs[lo:hi])
 	})
 }
 
@@ -208,11 +205,7 @@ func (be *Backend) GeluBackward(dx, dy, x compute.Buffer) {
 	dxs, dys, xs := Data(dx), Data(dy), Data(x)
 	need(len(dxs) == len(xs) && len(dys) == len(xs), "GeluBackward lengths")
 	be.parallel(len(xs), 40, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := xs[i]
-			s := sigmoidf(2 * geluC * (v + 0.044715*v*v*v))
-			dxs[i] = dys[i] * (s + 2*v*s*(1-s)*geluC*(1+3*0.044715*v*v))
-		}
+		geluBackwardSlice(dxs[lo:hi], dys[lo:hi], xs[lo:hi])
 	})
 }
 
@@ -221,9 +214,7 @@ func (be *Backend) SiLU(y, x compute.Buffer) {
 	ys, xs := Data(y), Data(x)
 	need(len(ys) == len(xs), "SiLU lengths %d, %d", len(ys), len(xs))
 	be.parallel(len(xs), 20, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			ys[i] = xs[i] * sigmoidf(xs[i])
-		}
+		siluSlice(ys[lo:hi], xs[lo:hi])
 	})
 }
 
@@ -232,11 +223,7 @@ func (be *Backend) SiLUBackward(dx, dy, x compute.Buffer) {
 	dxs, dys, xs := Data(dx), Data(dy), Data(x)
 	need(len(dxs) == len(xs) && len(dys) == len(xs), "SiLUBackward lengths")
 	be.parallel(len(xs), 20, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := xs[i]
-			s := sigmoidf(v)
-			dxs[i] = dys[i] * (s * (1 + v*(1-s)))
-		}
+		siluBackwardSlice(dxs[lo:hi], dys[lo:hi], xs[lo:hi])
 	})
 }
 
