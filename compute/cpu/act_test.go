@@ -41,23 +41,28 @@ func siluGrad64(x float64) float64 {
 	return s * (1 + x*(1-s))
 }
 
-// checkAct compares got with want, relative to max(|want|, floor): floor is
-// 1e-3 for the forward functions; the gradients use 1e-2 because
-// s + 2 x s (1-s) ... cancels near the zero of gelu' (x ~ -0.75), where an
-// error of a few float32 ulps of the terms (~0.2) is above 1e-6 of |gelu'|.
-func checkAct(t *testing.T, name string, xs, got []float32, floor float64, want func(i int) float64) {
+// checkAct compares got with want, relative to max(|want|, floor |dy_i|)
+// (dy nil: 1). floor is 1e-3 for the forward functions; the gradients use
+// 0.05 because s + 2 x s (1-s) sqrt(2/pi)(...) cancels near the zero of gelu'
+// (x ~ -0.75), where a few float32 ulps of the terms (~0.2) exceed 1e-6 of
+// |gelu'| (in the scalar loops as much as in the vector ones).
+func checkAct(t *testing.T, name string, xs, got []float32, floor float64, dy []float32, want func(i int) float64) {
 	t.Helper()
-	const tol = 2e-6 // the scalar loops (nn.go's originals) reach ~1.4e-6
+	const tol = 3e-6 // the scalar loops (nn.go's originals) reach ~2e-6
 	worst := 0.0
 	for i, g := range got {
 		w := want(i)
-		e := math.Abs(float64(g)-w) / math.Max(math.Abs(w), floor)
+		f := floor
+		if dy != nil {
+			f *= math.Abs(float64(dy[i]))
+		}
+		e := math.Abs(float64(g)-w) / max(math.Abs(w), f, 1e-30)
 		if math.IsNaN(float64(g)) || e > tol {
 			t.Fatalf("%s(n=%d)[%d]: x=%g got %g want %g (rel err %.3g)", name, len(xs), i, xs[i], g, w, e)
 		}
 		worst = max(worst, e)
 	}
-	if len(xs) > 1000 {
+	if len(xs) > 60000 {
 		t.Logf("%s: max rel err %.3g", name, worst)
 	}
 }
@@ -76,14 +81,14 @@ func TestActivations(t *testing.T) {
 			fn   func(ys, xs []float32)
 		}{{"gelu", geluSlice}, {"geluScalar", geluScalar}} {
 			f.fn(got, xs)
-			checkAct(t, f.name, xs, got, 1e-3, func(i int) float64 { return gelu64(float64(xs[i])) })
+			checkAct(t, f.name, xs, got, 1e-3, nil, func(i int) float64 { return gelu64(float64(xs[i])) })
 		}
 		for _, f := range []struct {
 			name string
 			fn   func(ys, xs []float32)
 		}{{"silu", siluSlice}, {"siluScalar", siluScalar}} {
 			f.fn(got, xs)
-			checkAct(t, f.name, xs, got, 1e-3, func(i int) float64 { return silu64(float64(xs[i])) })
+			checkAct(t, f.name, xs, got, 1e-3, nil, func(i int) float64 { return silu64(float64(xs[i])) })
 		}
 		for _, f := range []struct {
 			name string
@@ -92,7 +97,7 @@ func TestActivations(t *testing.T) {
 		}{{"geluBackward", geluBackwardSlice, geluGrad64}, {"geluBackwardScalar", geluBackwardScalar, geluGrad64},
 			{"siluBackward", siluBackwardSlice, siluGrad64}, {"siluBackwardScalar", siluBackwardScalar, siluGrad64}} {
 			f.fn(got, dys, xs)
-			checkAct(t, f.name, xs, got, 1e-2, func(i int) float64 { return float64(dys[i]) * f.grad(float64(xs[i])) })
+			checkAct(t, f.name, xs, got, 0.05, dys, func(i int) float64 { return float64(dys[i]) * f.grad(float64(xs[i])) })
 		}
 	}
 }
@@ -111,13 +116,13 @@ func TestActivationsBackend(t *testing.T) {
 	be.Upload(x, xs)
 	be.Upload(dy, dys)
 	be.Gelu(y, x)
-	checkAct(t, "Gelu", xs, Data(y), 1e-3, func(i int) float64 { return gelu64(float64(xs[i])) })
+	checkAct(t, "Gelu", xs, Data(y), 1e-3, nil, func(i int) float64 { return gelu64(float64(xs[i])) })
 	be.GeluBackward(y, dy, x)
-	checkAct(t, "GeluBackward", xs, Data(y), 1e-2, func(i int) float64 { return float64(dys[i]) * geluGrad64(float64(xs[i])) })
+	checkAct(t, "GeluBackward", xs, Data(y), 0.05, dys, func(i int) float64 { return float64(dys[i]) * geluGrad64(float64(xs[i])) })
 	be.SiLU(y, x)
-	checkAct(t, "SiLU", xs, Data(y), 1e-3, func(i int) float64 { return silu64(float64(xs[i])) })
+	checkAct(t, "SiLU", xs, Data(y), 1e-3, nil, func(i int) float64 { return silu64(float64(xs[i])) })
 	be.SiLUBackward(y, dy, x)
-	checkAct(t, "SiLUBackward", xs, Data(y), 1e-2, func(i int) float64 { return float64(dys[i]) * siluGrad64(float64(xs[i])) })
+	checkAct(t, "SiLUBackward", xs, Data(y), 0.05, dys, func(i int) float64 { return float64(dys[i]) * siluGrad64(float64(xs[i])) })
 }
 
 // BenchmarkGelu reports the GELU forward on 1<<20 elements, one worker:

@@ -65,7 +65,10 @@ func (be *Backend) parallel(n, cost int, f func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
-	chunk := (n + w - 1) / w
+	// Chunks start at multiples of 8, so vectorised loops (8 lanes) and their
+	// scalar tails see the same elements whatever the number of workers: the
+	// results do not depend on it.
+	chunk := ((n+w-1)/w + 7) &^ 7
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
