@@ -120,7 +120,7 @@ func DefaultTOML() []byte {
 
 // Default returns the default configuration: 2D checkerboard data with one
 // token per coordinate, a small DiT (D=64, L=2, H=2), the OT path, 3000 AdamW
-// steps of batch 512 (about 2 minutes on 2 cores), RK4 sampling.
+// steps of batch 512 (about a minute on 2 cores), RK4 sampling.
 func Default() Config {
 	return Config{
 		Seed:   0,
