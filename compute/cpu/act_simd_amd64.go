@@ -113,33 +113,3 @@ func siluBackwardSlice(dxs, dys, xs []float32) {
 	}
 	siluBackwardScalar(dxs[i:], dys[i:], xs[i:])
 }
-
-func geluScalar(ys, xs []float32) {
-	ys = ys[:len(xs)]
-	for i, v := range xs {
-		ys[i] = v * sigmoidf(2*geluC*(v+0.044715*v*v*v))
-	}
-}
-
-func geluBackwardScalar(dxs, dys, xs []float32) {
-	dxs, dys = dxs[:len(xs)], dys[:len(xs)]
-	for i, v := range xs {
-		s := sigmoidf(2 * geluC * (v + 0.044715*v*v*v))
-		dxs[i] = dys[i] * (s + 2*v*s*(1-s)*geluC*(1+3*0.044715*v*v))
-	}
-}
-
-func siluScalar(ys, xs []float32) {
-	ys = ys[:len(xs)]
-	for i, v := range xs {
-		ys[i] = v * sigmoidf(v)
-	}
-}
-
-func siluBackwardScalar(dxs, dys, xs []float32) {
-	dxs, dys = dxs[:len(xs)], dys[:len(xs)]
-	for i, v := range xs {
-		s := sigmoidf(v)
-		dxs[i] = dys[i] * (s * (1 + v*(1-s)))
-	}
-}
