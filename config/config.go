@@ -14,21 +14,62 @@ type Config struct {
 	// the binary was built with CUDA and a GPU is present, else cpu).
 	Device string `toml:"device"`
 
-	Data   Data   `toml:"data"`
-	Model  Model  `toml:"model"`
-	Flow   Flow   `toml:"flow"`
-	Train  Train  `toml:"train"`
-	Sample Sample `toml:"sample"`
+	Data        Data        `toml:"data"`
+	Autoencoder Autoencoder `toml:"autoencoder"`
+	Model       Model       `toml:"model"`
+	Flow        Flow        `toml:"flow"`
+	Train       Train       `toml:"train"`
+	Sample      Sample      `toml:"sample"`
+	Classifier  Classifier  `toml:"classifier"`
 }
 
 // Data selects the training data.
 type Data struct {
-	// Kind is the built-in data set: "checkerboard", "gaussians8", "moons"
-	// or "spirals" (all 2-dimensional).
+	// Kind is the data set: the images "digits" (procedural, no download),
+	// "fashion-mnist" or "mnist" (IDX files in Path), or the 2-dimensional
+	// "checkerboard", "gaussians8", "moons", "spirals". Ignored when NPY is set.
 	Kind string `toml:"kind"`
-	// Size is the number of rows of a fixed training set drawn once from the
-	// seed; 0 draws fresh samples every step (an infinite data set).
+	// Size is the number of training rows: digits rendered; the first Size
+	// IDX images (0 = all); a fixed 2D set drawn once from the seed (0 draws
+	// fresh 2D samples every step).
 	Size int `toml:"size"`
+	// TestSize is the number of held-out images for the reconstruction and
+	// classifier scores (digits: rendered apart from the training set; IDX:
+	// the first TestSize test images, 0 = all).
+	TestSize int `toml:"test_size"`
+	// Path is the directory holding the IDX files of "fashion-mnist" or
+	// "mnist" ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]); "" means
+	// Debian's dataset-fashion-mnist location for fashion-mnist.
+	Path string `toml:"path"`
+	// NPY names a .npy file of latents (n, T*C) or (n, T, C) made elsewhere:
+	// stage 2 trains on them directly (no autoencoder) and sampling writes
+	// latents. Labels optionally names a .npy of n integer class labels.
+	NPY    string `toml:"npy"`
+	Labels string `toml:"labels"`
+}
+
+// Autoencoder is stage 1 of an image run: a dense autoencoder from images to
+// latents of model.tokens x model.chans.
+type Autoencoder struct {
+	// Checkpoint names a pre-trained autoencoder.safetensors; "" trains one.
+	Checkpoint string  `toml:"checkpoint"`
+	Width      int     `toml:"width"`     // hidden width of the encoder and the decoder
+	Depth      int     `toml:"depth"`     // hidden layers of each
+	KLWeight   float64 `toml:"kl_weight"` // weight of the KL term (a VAE); 0 = deterministic autoencoder
+	Steps      int     `toml:"steps"`     // AdamW steps
+	Batch      int     `toml:"batch"`     // images per step
+	LR         float64 `toml:"lr"`        // peak learning rate (warmup then cosine decay to 5%)
+	Warmup     int     `toml:"warmup"`    // steps of linear warmup
+}
+
+// Classifier is the small MLP trained on the real training images to score
+// class-conditional samples (image runs with labels only).
+type Classifier struct {
+	Width int     `toml:"width"` // hidden width
+	Depth int     `toml:"depth"` // hidden layers
+	Steps int     `toml:"steps"` // AdamW steps; 0 = no classifier
+	Batch int     `toml:"batch"` // images per step
+	LR    float64 `toml:"lr"`    // peak learning rate
 }
 
 // Model is the shape of the DiT velocity transformer. Dimension letters as
@@ -104,8 +145,10 @@ type Sample struct {
 	RTol     float64 `toml:"rtol"`      // dopri5: relative error tolerance per step, > 0
 	ATol     float64 `toml:"atol"`      // dopri5: absolute error tolerance per step, > 0
 	MaxSteps int     `toml:"max_steps"` // dopri5: accepted plus rejected steps before giving up
-	N        int     `toml:"n"`         // samples drawn for the end-of-training figures
+	N        int     `toml:"n"`         // samples drawn for the end-of-training figures and scores
 	EMA      bool    `toml:"ema"`       // sample with the EMA weights (the raw weights when train.ema_decay = 0)
+	CFG      float64 `toml:"cfg"`       // classifier-free guidance weight of class-conditional samples (1 = none)
+	Grid     int     `toml:"grid"`      // class-conditional figures: samples per class (columns of the grid)
 }
 
 //go:embed default.toml
@@ -118,27 +161,38 @@ func DefaultTOML() []byte {
 	return append([]byte(nil), defaultTOML...)
 }
 
-// Default returns the default configuration: 2D checkerboard data with one
-// token per coordinate, a small DiT (D=64, L=2, H=2), the OT path, 3000 AdamW
-// steps of batch 512 (about a minute on 2 cores), RK4 sampling.
+// Default returns the default configuration: the latent pipeline on the
+// procedural digits (stage 1 a dense autoencoder to 7 x 14 latents, stage 2 a
+// class-conditional DiT with D=96, L=4, H=4, the OT path, RK4 sampling with
+// guidance 2), sized to finish in under 10 minutes on 2 CPU cores.
 func Default() Config {
 	return Config{
 		Seed:   0,
 		Device: "cpu",
 		Data: Data{
-			Kind: "checkerboard",
-			Size: 0,
+			Kind:     "digits",
+			Size:     20000,
+			TestSize: 2000,
+		},
+		Autoencoder: Autoencoder{
+			Width:    512,
+			Depth:    2,
+			KLWeight: 0,
+			Steps:    1500,
+			Batch:    128,
+			LR:       1e-3,
+			Warmup:   100,
 		},
 		Model: Model{
-			D:            64,
-			Layers:       2,
-			Heads:        2,
+			D:            96,
+			Layers:       4,
+			Heads:        4,
 			MLPRatio:     4,
-			Tokens:       2,
-			Chans:        1,
+			Tokens:       7,
+			Chans:        14,
 			TimeScale:    10,
 			TembDim:      256,
-			NumClasses:   0,
+			NumClasses:   10,
 			ClassDropout: 0.1,
 		},
 		Flow: Flow{
@@ -151,9 +205,9 @@ func Default() Config {
 			LogitStd:     1,
 		},
 		Train: Train{
-			Steps:       3000,
-			Batch:       512,
-			LR:          3e-3,
+			Steps:       2000,
+			Batch:       256,
+			LR:          1e-3,
 			Warmup:      200,
 			Schedule:    "cosine",
 			MinLRRatio:  0.05,
@@ -169,12 +223,30 @@ func Default() Config {
 		},
 		Sample: Sample{
 			Solver:   "rk4",
-			Steps:    20,
+			Steps:    10,
 			RTol:     1e-5,
 			ATol:     1e-5,
 			MaxSteps: 10000,
-			N:        2000,
+			N:        500,
 			EMA:      true,
+			CFG:      2,
+			Grid:     10,
+		},
+		Classifier: Classifier{
+			Width: 256,
+			Depth: 1,
+			Steps: 1000,
+			Batch: 128,
+			LR:    1e-3,
 		},
 	}
 }
+
+// Images reports whether the run is the latent pipeline on images (stage 1
+// autoencoder, stage 2 flow on its latents).
+func (d Data) Images() bool {
+	return d.NPY == "" && (d.Kind == "digits" || d.Kind == "fashion-mnist" || d.Kind == "mnist")
+}
+
+// Latents reports whether the flow trains on imported latents (data.npy).
+func (d Data) Latents() bool { return d.NPY != "" }

@@ -122,8 +122,8 @@ func TestParseErrors(t *testing.T) {
 			Error{Key: "sed", Msg: "unknown key"}, `did you mean "seed"?`},
 		{"key in the wrong table", "[train]\nsolver = \"euler\"\n",
 			Error{Key: "train.solver", Msg: "unknown key"}, `did you mean "sample.solver"?`},
-		{"key without its table", "lr = 3e-4\n",
-			Error{Key: "lr", Msg: "unknown key"}, `did you mean "train.lr"?`},
+		{"key without its table", "warmup = 3\n",
+			Error{Key: "warmup", Msg: "unknown key"}, `did you mean "autoencoder.warmup" or "train.warmup"?`},
 		{"key in another case", "[train]\nLR = 3e-4\n",
 			Error{Key: "train.LR", Msg: "unknown key"}, `did you mean "train.lr"?`},
 		{"unknown table", "[modle]\nd = 3\nheads = 2\n[train]\nfoo = 1\n",
@@ -191,16 +191,27 @@ func TestValidate(t *testing.T) {
 	}{
 		{"seed", func(c *Config) { c.Seed = 1 << 63 }, "seed = 9223372036854775808: must be at most 2^63-1"},
 		{"device", func(c *Config) { c.Device = "gpu" }, `device = "gpu": must be one of "auto", "cpu", "cuda"`},
-		{"data.kind", func(c *Config) { c.Data.Kind = "mnist" }, `must be one of "checkerboard"`},
+		{"data.kind", func(c *Config) { c.Data.Kind = "cifar" }, `data.kind = "cifar": must be one of "digits", "fashion-mnist", "mnist", "checkerboard"`},
+		{"data.path", func(c *Config) { c.Data.Kind = "mnist" }, `must name the directory of the MNIST IDX files`},
+		{"data.size", func(c *Config) { c.Data.Size = 0 }, `data.size = 0: must be a positive integer for data.kind "digits"`},
+		{"data.test_size", func(c *Config) { c.Data.TestSize = -1 }, "must be an integer >= 0"},
+		{"data.labels", func(c *Config) { c.Data.Labels = "y.npy" }, "needs data.npy"},
+		{"autoencoder.width", func(c *Config) { c.Autoencoder.Width = 0 }, "must be a positive integer"},
+		{"autoencoder.depth", func(c *Config) { c.Autoencoder.Depth = -1 }, "must be a positive integer"},
+		{"autoencoder.kl_weight", func(c *Config) { c.Autoencoder.KLWeight = -1 }, "must be a finite number >= 0"},
+		{"autoencoder.steps", func(c *Config) { c.Autoencoder.Steps = 0 }, "must be a positive integer"},
+		{"autoencoder.batch", func(c *Config) { c.Autoencoder.Batch = 0 }, "must be a positive integer"},
+		{"autoencoder.lr", func(c *Config) { c.Autoencoder.LR = nan }, "must be a finite number > 0"},
+		{"autoencoder.warmup", func(c *Config) { c.Autoencoder.Warmup = -1 }, "must be an integer >= 0"},
 		{"data.size", func(c *Config) { c.Data.Size = -1 }, "data.size = -1: must be an integer >= 0"},
 		{"model.d", func(c *Config) { c.Model.D = 0 }, "model.d = 0: must be a positive integer"},
 		{"model.layers", func(c *Config) { c.Model.Layers = -2 }, "must be a positive integer"},
 		{"model.heads", func(c *Config) { c.Model.Heads = 0 }, "must be a positive integer"},
-		{"model.heads", func(c *Config) { c.Model.Heads = 3 }, "model.heads = 3: must divide model.d = 64"},
+		{"model.heads", func(c *Config) { c.Model.Heads = 5 }, "model.heads = 5: must divide model.d = 96"},
 		{"model.mlp_ratio", func(c *Config) { c.Model.MLPRatio = 0 }, "must be a positive integer"},
 		{"model.tokens", func(c *Config) { c.Model.Tokens = 0 }, "must be a positive integer"},
 		{"model.chans", func(c *Config) { c.Model.Chans = -1 }, "must be a positive integer"},
-		{"model.tokens", func(c *Config) { c.Model.Tokens = 4 }, `model.tokens * model.chans = 4 * 1 must equal 2, the dimension of data.kind "checkerboard"`},
+		{"model.tokens", func(c *Config) { c.Data.Kind = "checkerboard"; c.Model.Tokens = 4; c.Model.Chans = 1 }, `model.tokens * model.chans = 4 * 1 must equal 2, the dimension of data.kind "checkerboard"`},
 		{"model.time_scale", func(c *Config) { c.Model.TimeScale = 0 }, "must be a finite number > 0"},
 		{"model.time_scale", func(c *Config) { c.Model.TimeScale = math.Inf(1) }, "model.time_scale = inf: must be a finite number > 0"},
 		{"model.temb_dim", func(c *Config) { c.Model.TembDim = 0 }, "must be a positive integer"},
@@ -323,7 +334,7 @@ func TestSet(t *testing.T) {
 // default, through its TOML text, and checks that the field changed: Set
 // reaches every field by reflection.
 func TestSetEveryKey(t *testing.T) {
-	if len(leaves) != 43 {
+	if len(leaves) != 62 {
 		t.Errorf("the schema has %d keys; update this test and default.toml", len(leaves))
 	}
 	for _, l := range leaves {
@@ -433,7 +444,7 @@ func TestResolve(t *testing.T) {
 		{p, []string{"train.batch=-4"}, "config: -set: train.batch = -4: must be a positive integer"},
 		{writeFile(t, "bad.toml", "[train]\nbatch = -4\n"), nil, "bad.toml: train.batch = -4: must be a positive integer"},
 		{p, []string{"model.heads=3"}, "config: -set: model.heads = 3: must divide model.d = 64"},
-		{"", []string{"model.d=65"}, "config: model.heads = 2: must divide model.d = 65"},
+		{"", []string{"model.d=65"}, "config: model.heads = 4: must divide model.d = 65"},
 		{p, []string{"train.lr=x"}, "config: -set: train.lr = x: expected a number"},
 		{writeFile(t, "typo.toml", "[train]\nbach = 3\n"), nil, `typo.toml: train.bach: unknown key (did you mean "train.batch"?)`},
 	} {
@@ -485,8 +496,8 @@ func TestSuggest(t *testing.T) {
 		{"model.head", []string{"model.heads"}},
 		{"Seed", []string{"seed"}},
 		{"ema", []string{"sample.ema"}},
-		{"steps", []string{"train.steps", "sample.steps"}},
-		{"data.steps", []string{"train.steps", "sample.steps"}},
+		{"steps", []string{"autoencoder.steps", "train.steps", "sample.steps", "classifier.steps"}},
+		{"data.steps", []string{"autoencoder.steps", "train.steps", "sample.steps", "classifier.steps"}},
 		{"sample.solvr", []string{"sample.solver"}},
 		{"zzzzzz", nil},
 	} {
@@ -494,8 +505,8 @@ func TestSuggest(t *testing.T) {
 			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	e := unknownKey("a.toml", "steps")
-	if want := `config: a.toml: steps: unknown key (did you mean "train.steps" or "sample.steps"?)`; e.Error() != want {
+	e := unknownKey("a.toml", "sample.step")
+	if want := `config: a.toml: sample.step: unknown key (did you mean "sample.steps"?)`; e.Error() != want {
 		t.Errorf("unknownKey = %q, want %q", e, want)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // Allowed values of the enumerated keys.
 var (
 	devices       = []string{"auto", "cpu", "cuda"}
-	dataKinds     = []string{"checkerboard", "gaussians8", "moons", "spirals"}
+	dataKinds     = []string{"digits", "fashion-mnist", "mnist", "checkerboard", "gaussians8", "moons", "spirals"}
 	paths         = []string{"ot", "vp"}
 	timeSamplings = []string{"uniform", "logit-normal"}
 	schedules     = []string{"constant", "cosine"}
@@ -39,8 +39,27 @@ func (c *Config) Validate() error {
 	v.oneOf("device", c.Device, devices)
 
 	d := &c.Data
-	v.oneOf("data.kind", d.Kind, dataKinds)
+	if d.NPY == "" {
+		v.oneOf("data.kind", d.Kind, dataKinds)
+	}
 	v.nonNegative("data.size", d.Size)
+	v.nonNegative("data.test_size", d.TestSize)
+	if d.Kind == "digits" && d.NPY == "" {
+		v.check(d.Size > 0, "data.size", d.Size, "must be a positive integer for data.kind \"digits\" (images rendered)")
+	}
+	if d.Kind == "mnist" && d.NPY == "" {
+		v.check(d.Path != "", "data.path", d.Path, "must name the directory of the MNIST IDX files for data.kind \"mnist\"")
+	}
+	v.check(d.Labels == "" || d.NPY != "", "data.labels", d.Labels, "needs data.npy (labels belong to imported latents)")
+
+	a := &c.Autoencoder
+	v.positive("autoencoder.width", a.Width)
+	v.positive("autoencoder.depth", a.Depth)
+	v.nonNegativeFloat("autoencoder.kl_weight", a.KLWeight)
+	v.positive("autoencoder.steps", a.Steps)
+	v.positive("autoencoder.batch", a.Batch)
+	v.positiveFloat("autoencoder.lr", a.LR)
+	v.nonNegative("autoencoder.warmup", a.Warmup)
 
 	m := &c.Model
 	v.positive("model.d", m.D)
@@ -52,7 +71,7 @@ func (c *Config) Validate() error {
 	v.positive("model.mlp_ratio", m.MLPRatio)
 	v.positive("model.tokens", m.Tokens)
 	v.positive("model.chans", m.Chans)
-	if dim, ok := dataDim[d.Kind]; ok && m.Tokens > 0 && m.Chans > 0 {
+	if dim, ok := dataDim[d.Kind]; ok && d.NPY == "" && m.Tokens > 0 && m.Chans > 0 {
 		v.check(m.Tokens*m.Chans == dim, "model.tokens", m.Tokens,
 			fmt.Sprintf("model.tokens * model.chans = %d * %d must equal %d, the dimension of data.kind %q",
 				m.Tokens, m.Chans, dim, d.Kind))
@@ -97,6 +116,15 @@ func (c *Config) Validate() error {
 	v.positiveFloat("sample.atol", s.ATol)
 	v.positive("sample.max_steps", s.MaxSteps)
 	v.positive("sample.n", s.N)
+	v.check(isFinite(s.CFG) && s.CFG >= 0, "sample.cfg", s.CFG, "must be a finite number >= 0 (1 = no guidance)")
+	v.positive("sample.grid", s.Grid)
+
+	k := &c.Classifier
+	v.positive("classifier.width", k.Width)
+	v.positive("classifier.depth", k.Depth)
+	v.nonNegative("classifier.steps", k.Steps)
+	v.positive("classifier.batch", k.Batch)
+	v.positiveFloat("classifier.lr", k.LR)
 
 	if v.err != nil {
 		return v.err

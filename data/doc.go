@@ -1,5 +1,6 @@
 // Package data holds latentflow's datasets at the edges of the program: the
-// built-in 2D toy distributions and a reader and writer for NumPy .npy files.
+// built-in 2D toy distributions, the procedural digit images, the IDX reader
+// (MNIST, Fashion-MNIST) and a reader and writer for NumPy .npy files.
 //
 // # Points
 //
@@ -27,19 +28,32 @@
 //	              second the first turned by pi, divided by 3 (so within about
 //	              [-3.2, 3.2]^2), Gaussian noise of standard deviation 0.1
 //
+// # Images
+//
+// Images are flat []float32 of n*H*W pixels in [0,1], row-major, with labels
+// as []int. Digits renders 28x28 digits 0-9 from Go's own fonts with random
+// affine jitter and stroke width (no download; reproducible from a Philox
+// key). ReadIDX reads IDX files (raw or gzip, detected by content) of
+// unsigned bytes; ReadIDXImages pairs an images file with its labels;
+// FashionMNIST reads a split from Debian's dataset-fashion-mnist location
+// (FashionMNISTDir) or any directory with the same file names.
+//
 // # NPY files
 //
-// WriteNPY writes float32 arrays in NPY format 1.0 (little-endian '<f4', C
-// order, the data aligned to 64 bytes), atomically: a temporary file in the
-// same directory, synced, then renamed over the target. ReadNPY reads '<f4'
-// and '<f8' arrays in C order written by NumPy (format versions 1.0, 2.0 and
-// 3.0). The format is NumPy's NEP 1, "A simple file format for NumPy arrays".
+// WriteNPY, WriteNPYInt64 and WriteNPYUint8 write '<f4', '<i8' and '|u1'
+// arrays in NPY format 1.0 (C order, the data aligned to 64 bytes),
+// atomically: a temporary file in the same directory, synced, then renamed
+// over the target. ReadNPY reads '<f4', '<f8', '|u1', '<i4' and '<i8' arrays
+// in C order written by NumPy (format versions 1.0, 2.0 and 3.0) into float32
+// (integers up to 2^24 in magnitude); ReadNPYLabels reads 1-D class labels.
+// The format is NumPy's NEP 1, "A simple file format for NumPy arrays".
 //
 // # Error handling
 //
 // Misuse (a negative count, a shape that does not match the values) panics
 // with a "data: ..." message. Failures caused by input (an unknown toy name, a
 // file that cannot be written, read or parsed) are returned, wrapped with the
-// file name. Malformed files give a FormatError, valid files using features
-// this package does not read give an UnsupportedError; test with errors.As.
+// file name. Malformed NPY files give a FormatError, valid files using
+// features this package does not read give an UnsupportedError, malformed or
+// unsupported IDX files an IDXError; test with errors.As.
 package data

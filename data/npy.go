@@ -42,17 +42,49 @@ func (e UnsupportedError) Error() string { return "unsupported NPY feature: " + 
 // WriteNPY panics if a dimension is negative or the product of shape is not
 // len(v). Failures to create, write or rename the file are returned.
 func WriteNPY(path string, shape []int, v []float32) error {
+	return writeNPY("WriteNPY", path, "<f4", 4, shape, len(v), func(buf []byte, i int) {
+		for j := range len(buf) / 4 {
+			binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(v[i+j]))
+		}
+	})
+}
+
+// WriteNPYInt64 writes v, a C-order array of the given shape, to path as an
+// NPY 1.0 file of dtype '<i8' (NumPy's int64), atomically, like WriteNPY; it
+// panics and fails as WriteNPY does.
+func WriteNPYInt64(path string, shape []int, v []int64) error {
+	return writeNPY("WriteNPYInt64", path, "<i8", 8, shape, len(v), func(buf []byte, i int) {
+		for j := range len(buf) / 8 {
+			binary.LittleEndian.PutUint64(buf[8*j:], uint64(v[i+j]))
+		}
+	})
+}
+
+// WriteNPYUint8 writes v, a C-order array of the given shape, to path as an
+// NPY 1.0 file of dtype '|u1' (NumPy's uint8), atomically, like WriteNPY; it
+// panics and fails as WriteNPY does.
+func WriteNPYUint8(path string, shape []int, v []uint8) error {
+	return writeNPY("WriteNPYUint8", path, "|u1", 1, shape, len(v), func(buf []byte, i int) {
+		copy(buf, v[i:])
+	})
+}
+
+// writeNPY writes the NPY 1.0 file of n values of dtype descr (itemsize
+// bytes each) and the given shape to path atomically. encode fills buf
+// (a multiple of itemsize bytes) with the values from index i on. fn names the
+// exported caller in panics.
+func writeNPY(fn, path, descr string, itemsize int, shape []int, n int, encode func(buf []byte, i int)) error {
 	count := 1
 	for _, s := range shape {
 		if s < 0 {
-			panic(fmt.Sprintf("data: WriteNPY shape %v has a negative dimension", shape))
+			panic(fmt.Sprintf("data: %s shape %v has a negative dimension", fn, shape))
 		}
 		count *= s
 	}
-	if count != len(v) {
-		panic(fmt.Sprintf("data: WriteNPY shape %v holds %d values, have %d", shape, count, len(v)))
+	if count != n {
+		panic(fmt.Sprintf("data: %s shape %v holds %d values, have %d", fn, shape, count, n))
 	}
-	hdr, err := npyHeader(shape)
+	hdr, err := npyHeader(descr, shape)
 	if err != nil {
 		return fmt.Errorf("data: write %s: %w", path, err)
 	}
@@ -61,15 +93,13 @@ func WriteNPY(path string, shape []int, v []float32) error {
 			return err
 		}
 		var buf [4096]byte
-		for len(v) > 0 {
-			m := min(len(v), len(buf)/4)
-			for i, x := range v[:m] {
-				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
-			}
-			if _, err := w.Write(buf[:4*m]); err != nil {
+		for i := 0; i < n; {
+			m := min(n-i, len(buf)/itemsize)
+			encode(buf[:m*itemsize], i)
+			if _, err := w.Write(buf[:m*itemsize]); err != nil {
 				return err
 			}
-			v = v[m:]
+			i += m
 		}
 		return nil
 	}); err != nil {
@@ -79,8 +109,8 @@ func WriteNPY(path string, shape []int, v []float32) error {
 }
 
 // npyHeader returns the magic, version 1.0, header length and padded header
-// for a '<f4' C-order array of the given shape.
-func npyHeader(shape []int) ([]byte, error) {
+// for a C-order array of dtype descr and the given shape.
+func npyHeader(descr string, shape []int) ([]byte, error) {
 	dims := make([]string, len(shape))
 	for i, s := range shape {
 		dims[i] = strconv.Itoa(s)
@@ -89,7 +119,7 @@ func npyHeader(shape []int) ([]byte, error) {
 	if len(shape) == 1 {
 		tuple = "(" + dims[0] + ",)"
 	}
-	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple + ", }"
+	dict := "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + tuple + ", }"
 	pre := len(npyMagic) + 2 + 2 // magic, version, uint16 header length
 	total := pre + len(dict) + 1 // + '\n'
 	total = (total + npyAlign - 1) / npyAlign * npyAlign
@@ -108,31 +138,128 @@ func npyHeader(shape []int) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// ReadNPY reads an NPY file holding a C-order array of dtype '<f4' or '<f8'
-// (format version 1.0, 2.0 or 3.0) and returns its shape and values; '<f8'
-// values are rounded to float32. A 0-d array has an empty shape and one value.
+// npyDtype is an element type the readers accept.
+type npyDtype struct {
+	size int  // bytes per element
+	kind byte // 'f' float, 'i' signed integer, 'u' unsigned integer
+}
+
+// npyDtypes are the dtypes the readers accept, by descr. All are
+// little-endian; a one-byte type has no byte order, which NumPy writes '|'.
+var npyDtypes = map[string]npyDtype{
+	"<f4": {4, 'f'},
+	"<f8": {8, 'f'},
+	"|u1": {1, 'u'},
+	"<u1": {1, 'u'},
+	"<i4": {4, 'i'},
+	"<i8": {8, 'i'},
+}
+
+// npyDtypeList lists npyDtypes for messages.
+const npyDtypeList = "'<f4', '<f8', '|u1', '<i4' or '<i8'"
+
+// float returns element j of b, a float dtype.
+func (d npyDtype) float(b []byte, j int) float64 {
+	if d.size == 4 {
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:])))
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(b[8*j:]))
+}
+
+// int returns element j of b, an integer dtype.
+func (d npyDtype) int(b []byte, j int) int64 {
+	switch d.size {
+	case 1:
+		return int64(b[j])
+	case 4:
+		return int64(int32(binary.LittleEndian.Uint32(b[4*j:])))
+	}
+	return int64(binary.LittleEndian.Uint64(b[8*j:]))
+}
+
+// npyMaxExact is the largest magnitude up to which every integer is exact in
+// float32 (24-bit significand).
+const npyMaxExact = 1 << 24
+
+// ReadNPY reads an NPY file holding a C-order array of dtype '<f4', '<f8',
+// '|u1' (or '<u1'), '<i4' or '<i8' (format version 1.0, 2.0 or 3.0) and
+// returns its shape and values as float32. '<f8' values are rounded to
+// float32; integers are converted exactly, so they must lie in
+// [-2^24, 2^24]. A 0-d array has an empty shape and one value.
 //
 // Errors name the file and say what is wrong: a FormatError for a malformed
 // file (bad magic, a header longer than the file, data shorter or longer than
 // the shape says), an UnsupportedError for a version, dtype or Fortran order
-// this function does not read.
+// this function does not read, or an integer too large for float32.
 func ReadNPY(path string) (shape []int, v []float32, err error) {
-	f, err := os.Open(path)
+	err = withNPY(path, func(a *npyArray) error {
+		var rerr error
+		shape = a.shape
+		v, rerr = a.float32s()
+		return rerr
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("data: read npy: %w", err)
-	}
-	defer f.Close()
-	shape, v, err = readNPY(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data: read %s: %w", path, err)
+		return nil, nil, err
 	}
 	return shape, v, nil
 }
 
-func readNPY(f *os.File) ([]int, []float32, error) {
+// ReadNPYLabels reads an NPY file holding a 1-D C-order array of class labels:
+// integers of dtype '<i8', '<i4' or '|u1' (or '<u1'), or floats ('<f4',
+// '<f8') whose values are all integral. Every label must be >= 0 (and, for
+// floats, at most 2^53).
+//
+// Errors are those of ReadNPY, and an UnsupportedError for an array that is
+// not 1-D or a label that is negative, not integral or too large.
+func ReadNPYLabels(path string) ([]int, error) {
+	var labels []int
+	err := withNPY(path, func(a *npyArray) error {
+		if len(a.shape) != 1 {
+			return UnsupportedError(fmt.Sprintf("labels of shape %v (want a 1-D array)", a.shape))
+		}
+		var rerr error
+		labels, rerr = a.labels()
+		return rerr
+	})
+	if err != nil {
+		return nil, err
+	}
+	return labels, nil
+}
+
+// withNPY opens path, reads and checks its header and calls read with the
+// array positioned at its data; errors are wrapped with the file name.
+func withNPY(path string, read func(a *npyArray) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("data: read npy: %w", err)
+	}
+	defer f.Close()
+	a, err := openNPY(f)
+	if err == nil {
+		err = read(a)
+	}
+	if err != nil {
+		return fmt.Errorf("data: read %s: %w", path, err)
+	}
+	return nil
+}
+
+// npyArray is an NPY file whose header has been read and checked against the
+// file's size, positioned at the start of its data.
+type npyArray struct {
+	shape []int
+	dtype npyDtype
+	count int // product of shape
+	r     io.Reader
+}
+
+// openNPY reads the header of f and checks that the file holds exactly the
+// data the header describes, in a dtype of npyDtypes and C order.
+func openNPY(f *os.File) (*npyArray, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	size := st.Size()
 	r := bufio.NewReaderSize(f, 1<<16)
@@ -141,12 +268,12 @@ func readNPY(f *os.File) ([]int, []float32, error) {
 	var pre [8]byte
 	if n, err := io.ReadFull(r, pre[:]); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil, nil, FormatError(fmt.Sprintf("file of %d bytes is too short for the magic string and version", n))
+			return nil, FormatError(fmt.Sprintf("file of %d bytes is too short for the magic string and version", n))
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	if string(pre[:6]) != npyMagic {
-		return nil, nil, FormatError(fmt.Sprintf("bad magic %q, want %q", pre[:6], npyMagic))
+		return nil, FormatError(fmt.Sprintf("bad magic %q, want %q", pre[:6], npyMagic))
 	}
 	major, minor := pre[6], pre[7]
 	var lenBytes int
@@ -156,76 +283,127 @@ func readNPY(f *os.File) ([]int, []float32, error) {
 	case (major == 2 || major == 3) && minor == 0:
 		lenBytes = 4
 	default:
-		return nil, nil, UnsupportedError(fmt.Sprintf("format version %d.%d (want 1.0, 2.0 or 3.0)", major, minor))
+		return nil, UnsupportedError(fmt.Sprintf("format version %d.%d (want 1.0, 2.0 or 3.0)", major, minor))
 	}
 
 	// Header.
 	var lb [4]byte
 	if _, err := io.ReadFull(r, lb[:lenBytes]); err != nil {
-		return nil, nil, FormatError("file ends inside the header length")
+		return nil, FormatError("file ends inside the header length")
 	}
 	hlen := int64(binary.LittleEndian.Uint32(lb[:]))
 	start := int64(8 + lenBytes)
 	if hlen > size-start {
-		return nil, nil, FormatError(fmt.Sprintf("header of %d bytes is larger than the %d bytes left in the file", hlen, size-start))
+		return nil, FormatError(fmt.Sprintf("header of %d bytes is larger than the %d bytes left in the file", hlen, size-start))
 	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, nil, fmt.Errorf("reading header: %w", err)
+		return nil, fmt.Errorf("reading header: %w", err)
 	}
 	descr, fortran, shape, err := parseNPYHeader(string(hdr))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var itemsize int64
-	switch descr {
-	case "<f4":
-		itemsize = 4
-	case "<f8":
-		itemsize = 8
-	default:
-		return nil, nil, UnsupportedError(fmt.Sprintf("dtype %s (want '<f4' or '<f8')", descr))
+	dtype, ok := npyDtypes[descr]
+	if !ok {
+		return nil, UnsupportedError(fmt.Sprintf("dtype %s (want %s)", descr, npyDtypeList))
 	}
 	if fortran {
-		return nil, nil, UnsupportedError("Fortran order (want C order)")
+		return nil, UnsupportedError("Fortran order (want C order)")
 	}
 
 	// Data: check the size the shape claims against the file before
 	// allocating anything.
+	itemsize := int64(dtype.size)
 	have := size - start - hlen
 	count := int64(1)
 	for _, s := range shape {
 		if s > 0 && count > math.MaxInt64/itemsize/int64(s) {
-			return nil, nil, FormatError(fmt.Sprintf("data shorter than shape %v says: its size overflows int64, the file has %d data bytes", shape, have))
+			return nil, FormatError(fmt.Sprintf("data shorter than shape %v says: its size overflows int64, the file has %d data bytes", shape, have))
 		}
 		count *= int64(s)
 	}
 	need := count * itemsize
 	if need > have {
-		return nil, nil, FormatError(fmt.Sprintf("data shorter than shape %v says: want %d bytes, the file has %d", shape, need, have))
+		return nil, FormatError(fmt.Sprintf("data shorter than shape %v says: want %d bytes, the file has %d", shape, need, have))
 	}
 	if need < have {
-		return nil, nil, FormatError(fmt.Sprintf("%d bytes after the data of shape %v", have-need, shape))
+		return nil, FormatError(fmt.Sprintf("%d bytes after the data of shape %v", have-need, shape))
 	}
-	v := make([]float32, count)
-	buf := make([]byte, 1<<16)
-	for i := 0; i < len(v); {
-		m := min(len(v)-i, len(buf)/int(itemsize))
-		if _, err := io.ReadFull(r, buf[:m*int(itemsize)]); err != nil {
-			return nil, nil, fmt.Errorf("reading data: %w", err)
+	return &npyArray{shape: shape, dtype: dtype, count: int(count), r: r}, nil
+}
+
+// chunks reads the data in order, calling fn with each chunk of whole
+// elements and the index of its first element; it stops at fn's first error.
+func (a *npyArray) chunks(fn func(b []byte, i int) error) error {
+	size := a.dtype.size
+	buf := make([]byte, min(1<<16, a.count*size))
+	for i := 0; i < a.count; {
+		m := min(a.count-i, len(buf)/size)
+		if _, err := io.ReadFull(a.r, buf[:m*size]); err != nil {
+			return fmt.Errorf("reading data: %w", err)
 		}
-		if itemsize == 4 {
-			for j := 0; j < m; j++ {
-				v[i+j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
-			}
-		} else {
-			for j := 0; j < m; j++ {
-				v[i+j] = float32(math.Float64frombits(binary.LittleEndian.Uint64(buf[8*j:])))
-			}
+		if err := fn(buf[:m*size], i); err != nil {
+			return err
 		}
 		i += m
 	}
-	return shape, v, nil
+	return nil
+}
+
+// float32s reads the data as float32 (see ReadNPY).
+func (a *npyArray) float32s() ([]float32, error) {
+	v := make([]float32, a.count)
+	d := a.dtype
+	err := a.chunks(func(b []byte, i int) error {
+		dst := v[i : i+len(b)/d.size]
+		switch {
+		case d.kind == 'f' && d.size == 4: // keep every bit, NaN payloads too
+			for j := range dst {
+				dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
+			}
+		case d.kind == 'f':
+			for j := range dst {
+				dst[j] = float32(d.float(b, j))
+			}
+		default:
+			for j := range dst {
+				x := d.int(b, j)
+				if x < -npyMaxExact || x > npyMaxExact {
+					return UnsupportedError(fmt.Sprintf("value %d at index %d is not exact in float32 (integers are read up to 2^24 in magnitude)", x, i+j))
+				}
+				dst[j] = float32(x)
+			}
+		}
+		return nil
+	})
+	return v, err
+}
+
+// labels reads the data as non-negative integers (see ReadNPYLabels).
+func (a *npyArray) labels() ([]int, error) {
+	v := make([]int, a.count)
+	d := a.dtype
+	err := a.chunks(func(b []byte, i int) error {
+		for j := range len(b) / d.size {
+			var x int64
+			if d.kind == 'f' {
+				f := d.float(b, j)
+				if f != math.Trunc(f) || f < 0 || f > 1<<53 { // NaN and Inf fail too
+					return UnsupportedError(fmt.Sprintf("label %v at index %d (want integral values from 0 to 2^53)", f, i+j))
+				}
+				x = int64(f)
+			} else {
+				x = d.int(b, j)
+			}
+			if x < 0 {
+				return UnsupportedError(fmt.Sprintf("label %d at index %d (want labels >= 0)", x, i+j))
+			}
+			v[i+j] = int(x)
+		}
+		return nil
+	})
+	return v, err
 }
 
 // parseNPYHeader reads the header dict: descr (a dtype string), fortran_order
@@ -259,7 +437,7 @@ func parseNPYHeader(h string) (descr string, fortran bool, shape []int, err erro
 		descr = d
 	default:
 		// A structured dtype (a list of fields): valid, but not ours.
-		return "", false, nil, UnsupportedError(fmt.Sprintf("dtype %v (want '<f4' or '<f8')", d))
+		return "", false, nil, UnsupportedError(fmt.Sprintf("structured dtype %v (want %s)", d, npyDtypeList))
 	}
 	if fortran, ok = dict["fortran_order"].(bool); !ok {
 		return "", false, nil, FormatError(fmt.Sprintf("header %q: fortran_order is not True or False", h))

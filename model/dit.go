@@ -133,10 +133,16 @@ func (m *DiT) Find(name string) (Tensor, bool) {
 }
 
 // Init returns freshly initialised parameters (see the package doc), drawn from
-// the Philox streams (seed, step 0, stream i) for tensor i.
+// the Philox streams (seed, step 0, stream 0x1000+i) for tensor i.
 func (m *DiT) Init(seed uint64) []float32 {
-	p := make([]float32, m.NParams)
-	for i, t := range m.Layout {
+	return initParams(m.Layout, m.NParams, seed)
+}
+
+// initParams draws the initial values of a flat parameter layout: tensor i
+// from the Philox stream (seed, step 0, stream 0x1000+i).
+func initParams(layout []Tensor, n int, seed uint64) []float32 {
+	p := make([]float32, n)
+	for i, t := range layout {
 		k := philox.Key{Seed: seed, Step: 0, Stream: 0x1000 + uint32(i)}
 		v := p[t.Off : t.Off+t.N]
 		switch t.init {

@@ -24,6 +24,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("%s/T%d-D%d-L%d-B%d", s.name, s.T, s.D, s.L, s.B), func(b *testing.B) {
 			cfg := config.Default()
+			cfg.Model.NumClasses = 0
 			cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = s.T, s.C, s.D, s.L, s.H
 			cfg.Train.Batch, cfg.Train.Steps = s.B, 1<<30
 			be := cpu.New(0)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/latentflow/latentflow/compute"
@@ -64,12 +65,36 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	if err != nil {
 		return nil, cli.Input(err)
 	}
-	src, err := newSource(cfg, mc)
-	if err != nil {
-		return nil, cli.Input(err)
-	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("creating run directory: %w", err)
+	}
+	var (
+		src *source
+		img *imageStage
+	)
+	switch {
+	case cfg.Data.Latents():
+		rows, labels, err := LoadLatents(cfg)
+		if err != nil {
+			return nil, cli.Input(err)
+		}
+		logf("imported latents: %d rows of %d x %d from %s", len(rows)/(mc.T*mc.C), mc.T, mc.C, cfg.Data.NPY)
+		src = newArraySource(rows, labels, mc)
+	case cfg.Data.Images():
+		if img, err = prepareImages(be, cfg, o, logf); err != nil {
+			return nil, err
+		}
+		src = newArraySource(img.latents, floats(img.images.YTrain), mc)
+		if mc.NumClasses == 0 {
+			src.labels = nil
+		} else if mc.NumClasses < img.images.Classes {
+			return nil, cli.Inputf("model.num_classes = %d, but %s has %d classes", mc.NumClasses, img.images.Name, img.images.Classes)
+		}
+		src.mean, src.std = img.ae.Mean, img.ae.Std
+	default:
+		if src, err = newSource(cfg, mc); err != nil {
+			return nil, cli.Input(err)
+		}
 	}
 	ckptPath := filepath.Join(o.Out, "ckpt.safetensors")
 
@@ -110,6 +135,7 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 
 	tr := NewTrainer(be, m, obj, cfg.Train, cfg.Seed, st)
 	defer tr.Free()
+	tr.ClassDropout = float32(cfg.Model.ClassDropout)
 	params, ema, mom, vel, lossAcc := tr.Params, tr.EMA, tr.M, tr.V, tr.Loss
 	B, X := cfg.Train.Batch, mc.T*mc.C
 	src.upload(be)
@@ -153,7 +179,7 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	var progressAt time.Time
 	losses := 0
 	for step := st.Step + 1; step <= tc.Steps; step++ {
-		src.batch(be, tr.Batch.X1, cfg.Seed, uint64(step))
+		src.batch(be, tr.Batch.X1, tr.Y, cfg.Seed, uint64(step))
 		gnorm, lr, err := tr.Step(step)
 		if err != nil {
 			return nil, err
@@ -204,6 +230,13 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	}
 	res.Files = append(res.Files, ckptPath)
 	logf("trained %d steps in %.1f s; final loss %.4f", res.Steps, res.Seconds, res.FinalLoss)
+	if img != nil {
+		files, err := img.finish(be, st, o.Out, logf)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, files...)
+	}
 	if tc.Plots {
 		files, err := Figures(be, st, metricsPath, o.Out, logf)
 		if err != nil {
@@ -230,9 +263,19 @@ type source struct {
 	X         int       // floats per row
 	mean, std []float32 // (C) per-channel normalisation
 	host      []float32 // the fixed set (size, X), normalised
+	labels    []float32 // (size) class labels of the fixed set, or nil
 	dev       compute.Buffer
+	ydev      compute.Buffer
 	idx       compute.Buffer
-	scratch   []float32
+}
+
+// newArraySource serves batches of a fixed set of rows (latents) with
+// optional labels, normalised per channel.
+func newArraySource(rows, labels []float32, mc model.Config) *source {
+	X := mc.T * mc.C
+	s := &source{kind: "array", size: len(rows) / X, X: X, host: rows, labels: labels}
+	s.mean, s.std = channelStats(rows, mc.C)
+	return s
 }
 
 func newSource(cfg config.Config, mc model.Config) (*source, error) {
@@ -264,14 +307,20 @@ func newSource(cfg config.Config, mc model.Config) (*source, error) {
 // upload normalises a fixed data set with (mean, std) and moves it to the device.
 func (s *source) upload(be compute.Backend) {
 	if s.host != nil {
-		normalise(s.host, s.mean, s.std)
-		s.dev = be.Alloc(len(s.host))
-		be.Upload(s.dev, s.host)
+		v := slices.Clone(s.host)
+		normalise(v, s.mean, s.std)
+		s.dev = be.Alloc(len(v))
+		be.Upload(s.dev, v)
+	}
+	if s.labels != nil {
+		s.ydev = be.Alloc(len(s.labels))
+		be.Upload(s.ydev, s.labels)
 	}
 }
 
-// batch fills x1 (B, X) with the batch of training step `step`.
-func (s *source) batch(be compute.Backend, x1 compute.Buffer, seed, step uint64) {
+// batch fills x1 (B, X) with the batch of training step `step`, and y (B)
+// with its labels when y is not nil.
+func (s *source) batch(be compute.Backend, x1, y compute.Buffer, seed, step uint64) {
 	B := x1.Len() / s.X
 	if s.dev != nil {
 		if s.idx == nil {
@@ -279,6 +328,9 @@ func (s *source) batch(be compute.Backend, x1 compute.Buffer, seed, step uint64)
 		}
 		be.UniformIndex(s.idx, s.size, philox.Key{Seed: seed, Step: step, Stream: flow.StreamIndex})
 		be.GatherRows(x1, s.dev, s.idx, s.X)
+		if y != nil {
+			be.GatherRows(y, s.ydev, s.idx, 1)
+		}
 		return
 	}
 	v, err := data.Toy(s.kind, B, philox.Key{Seed: seed, Step: step, Stream: flow.StreamData})

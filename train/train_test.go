@@ -34,8 +34,11 @@ func TestLRSchedule(t *testing.T) {
 	}
 }
 
+// tinyRunConfig is a small 2D checkerboard run.
 func tinyRunConfig(steps int) config.Config {
 	c := config.Default()
+	c.Data.Kind = "checkerboard"
+	c.Model.Tokens, c.Model.Chans, c.Model.NumClasses = 2, 1, 0
 	c.Model.D, c.Model.Layers, c.Model.Heads = 16, 2, 2
 	c.Train.Steps, c.Train.Batch, c.Train.LogEvery, c.Train.CkptEvery = steps, 32, 5, 0
 	c.Train.Warmup, c.Train.Plots = 3, false

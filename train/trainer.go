@@ -8,26 +8,32 @@ import (
 	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/flow"
 	"github.com/latentflow/latentflow/model"
+	"github.com/latentflow/latentflow/philox"
 )
 
 // Trainer holds the device state of training: weights, EMA, AdamW moments,
 // gradients, the batch and the activations. Step runs one optimizer step on
 // the data already in Batch.X1. bin/bench times exactly this.
 type Trainer struct {
-	be         compute.Backend
-	m          *model.DiT
-	obj        flow.Objective
-	tc         config.Train
-	seed       uint64
-	Params     compute.Buffer // (P) weights
-	EMA        compute.Buffer // (P) EMA of the weights
-	M, V       compute.Buffer // (P) AdamW moments
-	Grads      compute.Buffer // (P)
-	Batch      *flow.Batch    // X1 (B, X) is filled by the caller before Step
-	Acts       *model.Activations
-	DPred      compute.Buffer // (B*T, C)
-	Loss       compute.Buffer // (1) sum of step losses since the last reset
-	GradScaled bool           // whether the last step clipped
+	be     compute.Backend
+	m      *model.DiT
+	obj    flow.Objective
+	tc     config.Train
+	seed   uint64
+	Params compute.Buffer // (P) weights
+	EMA    compute.Buffer // (P) EMA of the weights
+	M, V   compute.Buffer // (P) AdamW moments
+	Grads  compute.Buffer // (P)
+	Batch  *flow.Batch    // X1 (B, X) is filled by the caller before Step
+	// Y (B) holds the class labels of the batch (class-conditional models;
+	// filled by the caller before Step, then dropped to the null class with
+	// probability ClassDropout by Step).
+	Y            compute.Buffer
+	ClassDropout float32
+	Acts         *model.Activations
+	DPred        compute.Buffer // (B*T, C)
+	Loss         compute.Buffer // (1) sum of step losses since the last reset
+	GradScaled   bool           // whether the last step clipped
 }
 
 // NewTrainer uploads the state in st (Params, EMA, M, V) to be.
@@ -41,11 +47,15 @@ func NewTrainer(be compute.Backend, m *model.DiT, obj flow.Objective, tc config.
 		return b
 	}
 	B, X := tc.Batch, m.Cfg.T*m.Cfg.C
+	var y compute.Buffer
+	if m.Cfg.NumClasses > 0 {
+		y = be.Alloc(B)
+	}
 	return &Trainer{
 		be: be, m: m, obj: obj, tc: tc, seed: seed,
 		Params: up(st.Params), EMA: up(st.EMA), M: up(st.M), V: up(st.V),
 		Grads: be.Alloc(m.NParams), Batch: flow.NewBatch(be, B, X), Acts: m.NewActivations(be, B),
-		DPred: be.Alloc(B * X), Loss: be.Alloc(1),
+		DPred: be.Alloc(B * X), Loss: be.Alloc(1), Y: y,
 	}
 }
 
@@ -53,6 +63,9 @@ func NewTrainer(be compute.Backend, m *model.DiT, obj flow.Objective, tc config.
 func (tr *Trainer) Free() {
 	for _, b := range []compute.Buffer{tr.Params, tr.EMA, tr.M, tr.V, tr.Grads, tr.DPred, tr.Loss} {
 		tr.be.Free(b)
+	}
+	if tr.Y != nil {
+		tr.be.Free(tr.Y)
 	}
 	tr.Batch.Free(tr.be)
 	tr.Acts.Free()
@@ -66,21 +79,17 @@ func (tr *Trainer) Step(step int) (gnorm, lr float64, err error) {
 	be, tc := tr.be, tr.tc
 	tr.obj.Prepare(be, tr.Batch, tr.seed, uint64(step))
 	be.Fill(tr.Grads, 0)
-	tr.m.Forward(be, tr.Params, tr.Acts, tr.Batch.Xt, tr.Batch.T, nil)
+	if tr.Y != nil && tr.ClassDropout > 0 {
+		be.DropLabels(tr.Y, philox.Key{Seed: tr.seed, Step: uint64(step), Stream: flow.StreamLabelDrop},
+			tr.ClassDropout, float32(tr.m.Cfg.NumClasses))
+	}
+	tr.m.Forward(be, tr.Params, tr.Acts, tr.Batch.Xt, tr.Batch.T, tr.Y)
 	tr.obj.Loss(be, tr.Loss, tr.DPred, tr.Acts.Out, tr.Batch)
 	tr.m.Backward(be, tr.Params, tr.Grads, tr.Acts, tr.Batch.Xt, tr.DPred)
-	gnorm = math.Sqrt(float64(be.SumSquares(tr.Grads)))
-	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
-		return gnorm, 0, fmt.Errorf("step %d: gradient norm is %g (training diverged; try a smaller train.lr)", step, gnorm)
+	gnorm, lr, tr.GradScaled, err = adamUpdate(be, tc, step, tr.Params, tr.Grads, tr.M, tr.V)
+	if err != nil {
+		return gnorm, lr, err
 	}
-	scale := float32(1)
-	tr.GradScaled = tc.GradClip > 0 && gnorm > tc.GradClip
-	if tr.GradScaled {
-		scale = float32(tc.GradClip / gnorm)
-	}
-	lr = LR(step, tc.Steps, tc.Warmup, tc.LR, tc.Schedule == "cosine", tc.MinLRRatio)
-	be.AdamWStep(tr.Params, tr.Grads, tr.M, tr.V, compute.AdamW{LR: float32(lr), Beta1: float32(tc.Beta1), Beta2: float32(tc.Beta2),
-		Eps: float32(tc.Eps), WeightDecay: float32(tc.WeightDecay), Step: step, GradScale: scale})
 	if tc.EMADecay > 0 {
 		// EMA warm-up: the decay grows as (1+step)/(10+step) up to ema_decay, so early
 		// averages are not dominated by the initial weights.
@@ -89,4 +98,24 @@ func (tr *Trainer) Step(step int) (gnorm, lr float64, err error) {
 		be.Copy(tr.EMA, tr.Params)
 	}
 	return gnorm, lr, nil
+}
+
+// adamUpdate is one optimiser update of params from grads with the [train]
+// settings tc: global-norm clipping (the norm is read back), the LR schedule
+// and AdamW. It reports the gradient norm, the learning rate and whether the
+// gradient was clipped.
+func adamUpdate(be compute.Backend, tc config.Train, step int, params, grads, m, v compute.Buffer) (gnorm, lr float64, clipped bool, err error) {
+	gnorm = math.Sqrt(float64(be.SumSquares(grads)))
+	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
+		return gnorm, 0, false, fmt.Errorf("step %d: gradient norm is %g (training diverged; try a smaller learning rate)", step, gnorm)
+	}
+	scale := float32(1)
+	clipped = tc.GradClip > 0 && gnorm > tc.GradClip
+	if clipped {
+		scale = float32(tc.GradClip / gnorm)
+	}
+	lr = LR(step, tc.Steps, tc.Warmup, tc.LR, tc.Schedule == "cosine", tc.MinLRRatio)
+	be.AdamWStep(params, grads, m, v, compute.AdamW{LR: float32(lr), Beta1: float32(tc.Beta1), Beta2: float32(tc.Beta2),
+		Eps: float32(tc.Eps), WeightDecay: float32(tc.WeightDecay), Step: step, GradScale: scale})
+	return gnorm, lr, clipped, nil
 }

@@ -48,8 +48,9 @@ func runCmd(t *testing.T, name string, args ...string) (stdout, stderr string, c
 	return o.String(), e.String(), code
 }
 
-// tiny is a configuration that trains in about a second.
-var tiny = []string{"-set", "model.d=16", "-set", "model.layers=1", "-set", "model.heads=2",
+// tiny is a 2D checkerboard configuration that trains in about a second.
+var tiny = []string{"-set", "data.kind=checkerboard", "-set", "model.tokens=2", "-set", "model.chans=1",
+	"-set", "model.num_classes=0", "-set", "model.d=16", "-set", "model.layers=1", "-set", "model.heads=2",
 	"-set", "train.steps=40", "-set", "train.batch=64", "-set", "train.log_every=10",
 	"-set", "train.ckpt_every=20", "-set", "sample.n=200", "-set", "sample.steps=4"}
 

@@ -43,6 +43,18 @@ const (
 	// of order one (compute/cpu: ~5e-5); 2e-3 of |g| + rms(g) leaves room for a
 	// forward pass a few times noisier and still catches a gradient 1% off.
 	DefaultFDTol = 2e-3
+	// DefaultXentTol is for SoftmaxCrossEntropy: an exp per logit, a sum over
+	// the K classes, a division and a log. The error scale carries the float32
+	// error of each exponent x - max (|x - max| eps) and of the row sum, so a
+	// correct float32 kernel errs by ~10 eps of it; 1e-5 leaves ~15x room (a
+	// sequential sum over K = 1000 classes, ~sqrt(K) eps, included).
+	DefaultXentTol = 1e-5
+	// DefaultVAETol is for GaussianSample and GaussianSampleBackward: exp(lv/2)
+	// and exp(lv) with |lv| <= 30, whose float32 error grows with |lv| (carried
+	// by the error scale), and the KL sum over N*L terms (~sqrt(N L) eps,
+	// N L <= 5600 here) relative to the sum of |terms|; 1e-5 leaves ~2x room
+	// for a sequential float32 sum and ~20x for a blocked one.
+	DefaultVAETol = 1e-5
 )
 
 // Options tunes the suite for a backend. The zero value checks a float32
@@ -61,6 +73,15 @@ type Options struct {
 	// FDTol is the disagreement allowed between a backward op and central
 	// differences of its forward op (0: DefaultFDTol).
 	FDTol float64
+	// XentTol is the error allowed in SoftmaxCrossEntropy, dlogits and loss
+	// (0: DefaultXentTol). Exp/log intrinsics of a few ulp fit the default
+	// (their error is relative to the exponent, as the scale assumes); logits
+	// read in bf16 need about 1e-2.
+	XentTol float64
+	// VAETol is the error allowed in GaussianSample (z and kl) and
+	// GaussianSampleBackward (0: DefaultVAETol). A fast exp whose error grows
+	// with its argument (CUDA __expf: 2 + 1.16|x| ulp) fits the default.
+	VAETol float64
 	// Seed is the base seed of the random inputs (0: $BACKENDTEST_SEED if set,
 	// else the clock). Every failing test prints the base seed it used.
 	Seed uint64
@@ -77,6 +98,8 @@ func (o Options) withDefaults() Options {
 	def(&o.ElemTol, DefaultElemTol)
 	def(&o.ReduceTol, DefaultReduceTol)
 	def(&o.FDTol, DefaultFDTol)
+	def(&o.XentTol, DefaultXentTol)
+	def(&o.VAETol, DefaultVAETol)
 	return o
 }
 
@@ -149,6 +172,11 @@ var All = []struct {
 	{"CFMLoss", TestCFMLoss},
 	{"AdamWStep", TestAdamWStep},
 	{"EMA", TestEMA},
+	{"MSELoss", TestMSELoss},
+	{"SoftmaxCrossEntropy", TestSoftmaxCrossEntropy},
+	{"GaussianSample", TestGaussianSample},
+	{"GaussianSampleBackward", TestGaussianSampleBackward},
+	{"DropLabels", TestDropLabels},
 	{"Gradients", TestGradients},
 }
 

@@ -24,16 +24,22 @@
 // (padding, other chunks) must keep their bits.
 //
 // The Philox fills (FillUniform, FillNormal, UniformIndex) must equal the
-// philox package bit for bit (==, no tolerance), and LogitNormal must be the
-// sigmoid of exactly those normals; Fill, Copy and GatherRows must be exact.
+// philox package bit for bit (==, no tolerance), LogitNormal must be the
+// sigmoid of exactly those normals, and DropLabels must drop exactly the
+// labels whose FillUniform element is below p; Fill, Copy and GatherRows must
+// be exact. The edge cases of the loss and VAE ops (labels that are no class,
+// log-variances at and beyond the clamp) are those the compute package
+// documents.
 //
 // TestGradients checks every backward op (LayerNormMod, Attention, Gelu,
-// SiLU, GatedResidual, CFMLoss with respect to pred) against central
+// SiLU, GatedResidual, CFMLoss and MSELoss with respect to pred,
+// SoftmaxCrossEntropy with respect to the logits, GaussianSample with respect
+// to h, inside the clamp and, exactly zero, outside it) against central
 // differences of the backend's own forward op on tiny shapes, so the forward
 // and backward of a backend agree with each other as well as with the
 // reference loops. The package's own tests check the reference loops' backward
 // formulas against float64 central differences of their forward loops, and
-// check that the suite fails each of ~60 mutants of compute/cpu with one
+// check that the suite fails each of ~80 mutants of compute/cpu with one
 // planted bug (a wrong stride, an accumulate instead of an overwrite, a write
 // past a view, a gradient 5% off, a 1e-4 relative error, ...).
 //
@@ -57,6 +63,10 @@
 //	GemmTol   1e-5  Gemm (k eps worst case, k <= 300); TF32 needs ~2e-3, bf16 ~2e-2
 //	AttnTol   1e-5  Attention and its backward: dot products and the softmax
 //	FDTol     2e-3  central differences in float32, step 1e-2, relative to |g| + rms(g)
+//	XentTol   1e-5  SoftmaxCrossEntropy: exp of x - max, a sum over K, a log
+//	VAETol    1e-5  GaussianSample and its backward: exp(lv/2), exp(lv), the KL sum
+//
+// MSELoss uses ElemTol for dpred and ReduceTol for the loss, as CFMLoss does.
 //
 // A failure prints the cell, the reference, the error and the allowed error,
 // and the base seed of the random inputs; set BACKENDTEST_SEED (or

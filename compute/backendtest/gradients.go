@@ -25,6 +25,10 @@ func TestGradients(t *testing.T, b compute.Backend, o Options) {
 	for _, p := range paths {
 		s.run(t, "CFMLoss/"+p.name, func(t *testing.T) { s.gradCFMLoss(t, p.p) })
 	}
+	s.run(t, "MSELoss", s.gradMSELoss)
+	s.run(t, "SoftmaxCrossEntropy", s.gradSoftmaxCrossEntropy)
+	s.run(t, "GaussianSample", func(t *testing.T) { s.gradGaussianSample(t, false) })
+	s.run(t, "GaussianSample/clamped", func(t *testing.T) { s.gradGaussianSample(t, true) })
 }
 
 // fd compares grad (indexed like in's view) at the given cells of in with
@@ -184,4 +188,89 @@ func (s *suite) gradCFMLoss(t *testing.T, p compute.PathParams) {
 	}
 	loss()
 	s.fd(t, pred, all(B*X), dpred.download(), loss)
+}
+
+func (s *suite) gradMSELoss(t *testing.T) {
+	const n = 7
+	b := s.b
+	pred := s.region("pred", s.normal(n, 1))
+	target := s.region("target", s.normal(n, 1))
+	l := s.region("loss", []float32{0})
+	dpred := s.out("dpred", n)
+	loss := func() float64 {
+		b.Upload(l.buf, []float32{0})
+		b.MSELoss(l.buf, dpred.buf, pred.buf, target.buf)
+		return float64(l.download()[0])
+	}
+	loss()
+	s.fd(t, pred, all(n), dpred.download(), loss)
+}
+
+// gradSoftmaxCrossEntropy checks dlogits on rows with a class (a row without
+// one has dlogits p / B but adds nothing to the loss: no derivative to check).
+func (s *suite) gradSoftmaxCrossEntropy(t *testing.T) {
+	const B, K = 3, 5
+	b := s.b
+	logits := s.region("logits", s.normal(B*K, 1.5)).rows(K)
+	labels := s.region("labels", s.labelsOf(B, K))
+	l := s.region("loss", []float32{0})
+	dlogits := s.out("dlogits", B*K)
+	loss := func() float64 {
+		b.Upload(l.buf, []float32{0})
+		b.SoftmaxCrossEntropy(l.buf, dlogits.buf, logits.buf, labels.buf, K)
+		return float64(l.download()[0])
+	}
+	loss()
+	s.fd(t, logits, all(B*K), dlogits.download(), loss)
+}
+
+// gradGaussianSample checks dh against central differences of <dz, z> + kl,
+// with log-variances in [-2, 2] (away from the clamp) and two below it, or,
+// clamped, all outside it on both sides (their central differences and
+// gradients must be exactly zero).
+func (s *suite) gradGaussianSample(t *testing.T, clamped bool) {
+	const N, L, w = 3, 2, 0.7
+	b := s.b
+	hv := make([]float32, 2*N*L)
+	mu, lv := s.normal(N*L, 1), s.uniform(N*L, -2, 2)
+	if clamped {
+		copy(lv, []float32{-35, 25, -31, 21, -100, 100})
+	} else {
+		// Below the clamp only: above it exp(20) makes z and kl so large
+		// that their float32 rounding swamps the differences of the others.
+		copy(lv[N*L-2:], []float32{-35, -31})
+	}
+	var lvCells []int
+	for r := range N {
+		copy(hv[r*2*L:], mu[r*L:(r+1)*L])
+		copy(hv[r*2*L+L:], lv[r*L:(r+1)*L])
+		for j := range L {
+			lvCells = append(lvCells, r*2*L+L+j)
+		}
+	}
+	h := s.region("h", hv).rows(2 * L)
+	eps := s.region("eps", s.normal(N*L, 1))
+	z, kl := s.out("z", N*L), s.region("kl", []float32{0})
+	wz := s.normal(N*L, 1)
+	loss := func() float64 {
+		b.Upload(kl.buf, []float32{0})
+		b.GaussianSample(z.buf, kl.buf, h.buf, eps.buf, L, w)
+		return dot(wz, z.download()) + float64(kl.download()[0])
+	}
+	loss()
+	dz := s.region("dz", wz)
+	dh := s.out("dh", 2*N*L)
+	b.GaussianSampleBackward(dh.buf, dz.buf, h.buf, eps.buf, L, w)
+	g := dh.download()
+	if !clamped {
+		s.fd(t, h, all(2*N*L), g, loss)
+		return
+	}
+	// All outside: central differences are exactly 0, and so must dlogvar be.
+	s.fd(t, h, lvCells, g, loss)
+	for _, c := range lvCells {
+		if g[c] != 0 {
+			t.Errorf("dh%s = %v for logvar %v outside the clamp, want 0", h.at(c), g[c], hv[c])
+		}
+	}
 }

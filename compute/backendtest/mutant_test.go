@@ -88,6 +88,25 @@ var mutants = []struct {
 	{"lnbwd-dscale", backendtest.TestLayerNormModBackward}, // dscale 1e-3 off
 	{"uniformindex-clamp", backendtest.TestUniformIndex},   // round instead of floor
 	{"cfminterp-vp-swap", backendtest.TestCFMInterp},       // sigma and a swapped
+
+	// The reconstruction, classifier, VAE and label-dropping ops.
+	{"mse-sum", backendtest.TestMSELoss},                            // sum instead of mean
+	{"mse-overwrite", backendtest.TestMSELoss},                      // loss[0] overwritten, not added to
+	{"grad-mse", backendtest.TestGradients},                         // dpred 5% off
+	{"xent-no-max", backendtest.TestSoftmaxCrossEntropy},            // float32 softmax without the row maximum
+	{"xent-invalid-clamp", backendtest.TestSoftmaxCrossEntropy},     // a label outside 0..K-1 clamped into it
+	{"xent-unscaled", backendtest.TestSoftmaxCrossEntropy},          // dlogits not divided by B
+	{"grad-xent", backendtest.TestGradients},                        // dlogits 5% off
+	{"gauss-no-clamp", backendtest.TestGaussianSample},              // logvar not clamped
+	{"gauss-interleaved", backendtest.TestGaussianSample},           // h read as (mu, logvar) pairs
+	{"gauss-kl-per-elem", backendtest.TestGaussianSample},           // KL divided by 2 N L
+	{"gaussbwd-clamp-leak", backendtest.TestGaussianSampleBackward}, // gradient through the clamp
+	{"gaussbwd-ends", backendtest.TestGaussianSampleBackward},       // no gradient at logvar = -30, 20
+	{"gaussbwd-w", backendtest.TestGaussianSampleBackward},          // KL weight ignored
+	{"grad-gauss-dlogvar", backendtest.TestGradients},               // dlogvar 5% off
+	{"drop-offset", backendtest.TestDropLabels},                     // stream shifted by one element
+	{"drop-le", backendtest.TestDropLabels},                         // u <= p
+	{"drop-complement", backendtest.TestDropLabels},                 // u >= 1-p (the right fraction)
 }
 
 func TestMutants(t *testing.T) {
@@ -630,4 +649,143 @@ func (b buggy) EMA(ema, params compute.Buffer, decay float32) {
 		return
 	}
 	b.Backend.EMA(ema, params, decay)
+}
+
+func (b buggy) MSELoss(loss, dpred, pred, target compute.Buffer) {
+	switch b.bug {
+	case "mse-sum":
+		tmp := &cpu.Buf{D: []float32{0}}
+		b.Backend.MSELoss(tmp, dpred, pred, target)
+		data(loss)[0] += tmp.D[0] * float32(pred.Len())
+		return
+	case "mse-overwrite":
+		data(loss)[0] = 0
+	}
+	b.Backend.MSELoss(loss, dpred, pred, target)
+	if b.bug == "grad-mse" {
+		b.Backend.Scale(dpred, 1.05)
+	}
+}
+
+func (b buggy) SoftmaxCrossEntropy(loss, dlogits, logits, labels compute.Buffer, K int) {
+	switch b.bug {
+	case "xent-no-max":
+		x, d, y := data(logits), data(dlogits), data(labels)
+		B := len(y)
+		var sum float32
+		for r := range B {
+			var z float32
+			for _, v := range x[r*K : (r+1)*K] {
+				z += float32(math.Exp(float64(v)))
+			}
+			for j, v := range x[r*K : (r+1)*K] {
+				p := float32(math.Exp(float64(v))) / z
+				if j == int(y[r]) {
+					sum -= float32(math.Log(float64(p)))
+					p--
+				}
+				d[r*K+j] = p / float32(B)
+			}
+		}
+		data(loss)[0] += sum / float32(B)
+		return
+	case "xent-invalid-clamp":
+		c := clone(labels)
+		for i, v := range c.D {
+			if v != v {
+				v = 0
+			}
+			c.D[i] = float32(min(max(int(v), 0), K-1))
+		}
+		labels = c
+	}
+	b.Backend.SoftmaxCrossEntropy(loss, dlogits, logits, labels, K)
+	switch b.bug {
+	case "xent-unscaled":
+		b.Backend.Scale(dlogits, float32(labels.Len()))
+	case "grad-xent":
+		b.Backend.Scale(dlogits, 1.05)
+	}
+}
+
+func (b buggy) GaussianSample(z, kl, h, eps compute.Buffer, L int, w float32) {
+	switch b.bug {
+	case "gauss-no-clamp":
+		hs, es, zs := data(h), data(eps), data(z)
+		N := len(es) / L
+		var s float64
+		for r := range N {
+			for j := range L {
+				mu, lv := float64(hs[r*2*L+j]), float64(hs[r*2*L+L+j])
+				zs[r*L+j] = float32(mu + math.Exp(lv/2)*float64(es[r*L+j]))
+				s += mu*mu + math.Exp(lv) - 1 - lv
+			}
+		}
+		data(kl)[0] += float32(float64(w) * s / float64(2*N))
+		return
+	case "gauss-interleaved":
+		c := clone(h)
+		for r := range h.Len() / (2 * L) {
+			row := data(h)[r*2*L : (r+1)*2*L]
+			for j := range L {
+				c.D[r*2*L+j], c.D[r*2*L+L+j] = row[2*j], row[2*j+1]
+			}
+		}
+		h = c
+	case "gauss-kl-per-elem":
+		w /= float32(L)
+	}
+	b.Backend.GaussianSample(z, kl, h, eps, L, w)
+}
+
+func (b buggy) GaussianSampleBackward(dh, dz, h, eps compute.Buffer, L int, w float32) {
+	switch b.bug {
+	case "gaussbwd-clamp-leak":
+		c := clone(h)
+		for i, v := range c.D {
+			if i%(2*L) >= L {
+				c.D[i] = min(max(v, -30), 20)
+			}
+		}
+		h = c
+	case "gaussbwd-w":
+		w = 1
+	}
+	b.Backend.GaussianSampleBackward(dh, dz, h, eps, L, w)
+	for i, v := range data(h) {
+		if i%(2*L) < L {
+			continue
+		}
+		switch {
+		case b.bug == "gaussbwd-ends" && (v == -30 || v == 20):
+			data(dh)[i] = 0
+		case b.bug == "grad-gauss-dlogvar":
+			data(dh)[i] *= 1.05
+		}
+	}
+}
+
+func (b buggy) DropLabels(y compute.Buffer, k philox.Key, p, null float32) {
+	d := data(y)
+	u := make([]float32, len(d))
+	switch b.bug {
+	case "drop-offset":
+		k.FillUniform(u, 1)
+	default:
+		k.FillUniform(u, 0)
+	}
+	for i, v := range u {
+		var drop bool
+		switch b.bug {
+		case "drop-le":
+			drop = v <= p
+		case "drop-complement":
+			drop = v >= 1-p
+		default:
+			drop = v < p
+		}
+		if drop {
+			d[i] = null
+		}
+	}
 }

@@ -104,3 +104,67 @@ func TestLogitNormal(t *testing.T, b compute.Backend, o Options) {
 		}
 	}
 }
+
+// TestDropLabels checks DropLabels exactly: y[i] = null where u_i < p, u_i
+// element i of philox.Key.FillUniform, for p = 0 (nothing changes), 0.1, 0.5,
+// 1 (every label dropped) and p equal to one of the uniforms (that label is
+// kept: the comparison is strict), with null = K (an extra class) and -1;
+// and, in "fraction", that the share of dropped labels over 2^18 is within
+// 5 standard deviations of p.
+func TestDropLabels(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	const K = 10
+	for _, n := range randSizes {
+		for ki := range 3 {
+			for _, p := range []float32{0, 0.1, 0.5, 1, -1} { // -1: p = u_{n/2}
+				name := shape("n=%d,key=%d,p=%g", n, ki, p)
+				if p < 0 {
+					name = shape("n=%d,key=%d,p=u[%d]", n, ki, n/2)
+				}
+				s.run(t, name, func(t *testing.T) {
+					k := s.keys()[ki]
+					u := make([]float32, n)
+					k.FillUniform(u, 0)
+					if p < 0 {
+						p = u[n/2]
+					}
+					null := float32(K)
+					if ki == 1 {
+						null = -1
+					}
+					y := s.region("y", s.labelsOf(n, K))
+					e := y.expect()
+					for i := range e.v {
+						if u[i] < p {
+							e.v[i] = float64(null)
+						}
+						e.mag[i] = 0
+					}
+					b.DropLabels(y.buf, k, p, null)
+					y.check(t, e, 0)
+					if t.Failed() {
+						t.Logf("key %+v, p %v", k, p)
+					}
+				})
+			}
+		}
+	}
+	for _, p := range []float32{0.1, 0.5} {
+		s.run(t, shape("fraction,p=%g", p), func(t *testing.T) {
+			const n = 1 << 18
+			k := philox.Key{Seed: s.rng.Uint64(), Step: s.rng.Uint64N(1000), Stream: 5}
+			y := s.region("y", s.labelsOf(n, K))
+			b.DropLabels(y.buf, k, p, K)
+			var nulls int
+			for _, v := range y.download() {
+				if v == K {
+					nulls++
+				}
+			}
+			frac, sd := float64(nulls)/n, sqrt(float64(p)*(1-float64(p))/n)
+			if abs(frac-float64(p)) > 5*sd {
+				t.Errorf("DropLabels(p=%g) dropped %d of %d labels (%.5f, want %g +- %.5f)", p, nulls, n, frac, p, 5*sd)
+			}
+		})
+	}
+}

@@ -175,3 +175,51 @@ func TestRefPathCoef(t *testing.T) {
 		t.Errorf("VP at t = 1-2^-24: sigma %g, a %g, sigma' %g", c.a, c.b, c.da)
 	}
 }
+
+func TestRefMSELossGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	pred, target := randn(r, 7, 1), randn(r, 7, 1)
+	dpred := scratch(7)
+	loss := func() float64 {
+		l, _ := refMSELoss(scratch(7), scratch(7), pred, target)
+		return l
+	}
+	refMSELoss(dpred, scratch(7), pred, target)
+	fd64(t, "pred", pred, dpred, loss)
+}
+
+func TestRefSoftmaxCrossEntropyGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const B, K = 4, 6
+	x := randn(r, B*K, 2)
+	labels := []float64{5, 0, 2, 2}
+	dx := scratch(B * K)
+	loss := func() float64 {
+		l, _ := refSoftmaxCrossEntropy(scratch(B*K), scratch(B*K), x, labels, K)
+		return l
+	}
+	refSoftmaxCrossEntropy(dx, scratch(B*K), x, labels, K)
+	fd64(t, "logits", x, dx, loss)
+}
+
+// The gradient of <dz, z> + kl, inside the clamp and (zero) outside it.
+func TestRefGaussianSampleGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const N, L, w = 3, 3, 0.6
+	h := randn(r, 2*N*L, 1)
+	h[L], h[L+1] = -35, -31 // logvar of row 0 below the clamp (above it, exp(20) swamps the differences)
+	eps, dz := randn(r, N*L, 1), randn(r, N*L, 1)
+	z := scratch(N * L)
+	loss := func() float64 {
+		kl, _ := refGaussianSample(z, scratch(N*L), h, eps, L, w)
+		return dot64(dz, z) + kl
+	}
+	dh := scratch(2 * N * L)
+	refGaussianSampleBackward(dh, scratch(2*N*L), dz, h, eps, L, w)
+	fd64(t, "h", h, dh, loss)
+	h[L+2] = 25 // and above it
+	refGaussianSampleBackward(dh, scratch(2*N*L), dz, h, eps, L, w)
+	if dh[L] != 0 || dh[L+1] != 0 || dh[L+2] != 0 {
+		t.Errorf("dlogvar outside the clamp = %v, want 0", dh[L:2*L])
+	}
+}

@@ -80,6 +80,24 @@ func (be *Backend) parallel(n, cost int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// sumBlocks splits [0, n) into fixed blocks of blk indices, runs f on each
+// (in parallel when n*cost is large enough) and returns the sum of the
+// blocks' results in block order: the same bits whatever the number of workers.
+func (be *Backend) sumBlocks(n, blk, cost int, f func(lo, hi int) float64) float64 {
+	nb := (n + blk - 1) / blk
+	part := make([]float64, nb)
+	be.parallel(nb, blk*cost, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			part[i] = f(i*blk, min((i+1)*blk, n))
+		}
+	})
+	var s float64
+	for _, v := range part {
+		s += v
+	}
+	return s
+}
+
 func need(cond bool, format string, args ...any) {
 	if !cond {
 		panic(fmt.Sprintf("cpu: "+format, args...))
@@ -265,4 +283,20 @@ func (be *Backend) UniformIndex(idx compute.Buffer, n int, k philox.Key) {
 	for i, u := range d {
 		d[i] = float32(min(int(float64(u)*float64(n)), n-1))
 	}
+}
+
+// DropLabels sets y[i] = null where u_i < p, u_i element i of the Philox
+// uniform stream k (as FillUniform writes it).
+func (be *Backend) DropLabels(y compute.Buffer, k philox.Key, p, null float32) {
+	d := Data(y)
+	be.parallel((len(d)+3)/4, 200, func(lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			w := k.Words(uint32(blk))
+			for lane, i := 0, blk*4; lane < 4 && i < len(d); lane, i = lane+1, i+1 {
+				if philox.Uniform(w[lane]) < p {
+					d[i] = null
+				}
+			}
+		}
+	})
 }

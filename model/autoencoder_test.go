@@ -1,0 +1,249 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/compute/cpu"
+	"github.com/latentflow/latentflow/philox"
+	G "gorgonia.org/gorgonia"
+)
+
+func tinyAE(t *testing.T, kl float32) *Autoencoder {
+	t.Helper()
+	m, err := NewAutoencoder(AEConfig{Pixels: 7, Hidden: []int{6, 5}, T: 2, C: 2, KL: kl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// aeRun runs Forward (and Backward when drecon is not nil) on the host data and
+// returns the reconstruction, the KL term, the noise used and the gradient.
+func aeRun(be compute.Backend, m *Autoencoder, params, x, drecon []float32, B int, k philox.Key) (recon []float32, kl float64, eps, grad []float32) {
+	a := m.NewActivations(be, B)
+	defer a.Free()
+	pb, xb := upload(be, params), upload(be, x)
+	m.Forward(be, pb, a, xb, k)
+	recon = make([]float32, a.Recon.Len())
+	be.Download(recon, a.Recon)
+	var l [1]float32
+	be.Download(l[:], a.KL)
+	if a.Eps != nil {
+		eps = make([]float32, a.Eps.Len())
+		be.Download(eps, a.Eps)
+	}
+	if drecon != nil {
+		g := be.Alloc(m.NParams)
+		m.Backward(be, pb, g, a, xb, upload(be, drecon))
+		grad = make([]float32, m.NParams)
+		be.Download(grad, g)
+	}
+	return recon, float64(l[0]), eps, grad
+}
+
+func (m *Autoencoder) nameOf(i int) string {
+	for _, t := range m.Layout {
+		if i >= t.Off && i < t.Off+t.N {
+			return fmt.Sprintf("%s[%d]", t.Name, i-t.Off)
+		}
+	}
+	return "?"
+}
+
+// TestAutoencoderFiniteDifferences checks every parameter gradient of a tiny
+// autoencoder, deterministic and with the KL term, against central finite
+// differences of L = sum(recon * r) + KL (same noise in every evaluation).
+// Tolerance as TestDiTFiniteDifferences: |fd - g| <= 2e-3 + 2e-2|g|.
+func TestAutoencoderFiniteDifferences(t *testing.T) {
+	for _, kl := range []float32{0, 0.7} {
+		t.Run(fmt.Sprintf("kl=%g", kl), func(t *testing.T) {
+			seed := rand.Uint64()
+			r := rand.New(rand.NewPCG(seed, 3))
+			be := cpu.New(1)
+			m := tinyAE(t, kl)
+			B := 3
+			p := randVec(r, m.NParams, 0.4)
+			x := randVec(r, B*m.Cfg.Pixels, 1)
+			dr := randVec(r, B*m.Cfg.Pixels, 1)
+			k := philox.Key{Seed: seed, Step: 1, Stream: 9}
+			loss := func(params []float32) float64 {
+				rec, klv, _, _ := aeRun(be, m, params, x, nil, B, k)
+				s := klv
+				for i := range rec {
+					s += float64(rec[i]) * float64(dr[i])
+				}
+				return s
+			}
+			_, _, _, grad := aeRun(be, m, p, x, dr, B, k)
+			const h = 1e-2
+			var worst float64
+			for i := range p {
+				old := p[i]
+				p[i] = old + h
+				lp := loss(p)
+				p[i] = old - h
+				lm := loss(p)
+				p[i] = old
+				fd := (lp - lm) / (2 * h)
+				g := float64(grad[i])
+				if d := math.Abs(fd - g); d > 2e-3+2e-2*math.Abs(g) {
+					t.Errorf("seed %d: param %d (%s): backward %g, finite difference %g", seed, i, m.nameOf(i), g, fd)
+				} else {
+					worst = math.Max(worst, d)
+				}
+			}
+			t.Logf("max |fd - backward| = %.2e over %d parameters", worst, len(p))
+		})
+	}
+}
+
+// TestAutoencoderOracleGorgonia checks the loss mean((recon - x)^2) + KL and
+// every parameter gradient against the same network written as a gorgonia
+// float64 graph (tolerances as TestDiTOracleGorgonia).
+func TestAutoencoderOracleGorgonia(t *testing.T) {
+	for _, kl := range []float32{0, 0.3} {
+		t.Run(fmt.Sprintf("kl=%g", kl), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(21, uint64(kl*10)))
+			be := cpu.New(1)
+			m := tinyAE(t, kl)
+			B, P, L := 4, m.Cfg.Pixels, m.Cfg.L()
+			params := randVec(r, m.NParams, 0.5)
+			x := randVec(r, B*P, 1)
+			k := philox.Key{Seed: 5, Step: 2, Stream: 9}
+
+			rec, klv, eps, _ := aeRun(be, m, params, x, nil, B, k)
+			drec := make([]float32, len(rec))
+			loss := klv
+			for i := range rec {
+				e := rec[i] - x[i]
+				loss += float64(e) * float64(e) / float64(len(rec))
+				drec[i] = 2 * e / float32(len(rec))
+			}
+			_, _, _, grads := aeRun(be, m, params, x, drec, B, k)
+
+			o := &oracleGraph{t: t, g: G.NewGraph()}
+			f64 := func(v []float32) []float64 {
+				d := make([]float64, len(v))
+				for i := range v {
+					d[i] = float64(v[i])
+				}
+				return d
+			}
+			p := map[string]*G.Node{}
+			var wrt []*G.Node
+			for _, tn := range m.Layout {
+				r, c := 1, tn.N
+				if len(tn.Shape) == 2 {
+					r, c = tn.Shape[0], tn.Shape[1]
+				}
+				n := o.mat(r, c, f64(params[tn.Off:tn.Off+tn.N]), tn.Name)
+				p[tn.Name], wrt = n, append(wrt, n)
+			}
+			mlp := func(h *G.Node, prefix string, layers int) *G.Node {
+				for i := 0; i < layers; i++ {
+					name := fmt.Sprintf("%slayers.%d.", prefix, i)
+					h = o.linear(h, p[name+"weight"], p[name+"bias"])
+					if i < layers-1 {
+						h = o.gelu(h)
+					}
+				}
+				return h
+			}
+			henc := mlp(o.mat(B, P, f64(x), "x"), "encoder.", len(m.Enc.Sizes)-1)
+			z := henc
+			var klTerm *G.Node
+			if kl > 0 {
+				mu, lv := o.cols(henc, 0, L), o.cols(henc, L, L)
+				std := o.must(G.Exp(o.prod(o.fill(B, L, 0.5), lv)))
+				z = o.add(mu, o.prod(std, o.mat(B, L, f64(eps), "eps")))
+				terms := o.sub(o.add(o.prod(mu, mu), o.must(G.Exp(lv))), o.add(o.fill(B, L, 1), lv))
+				klTerm = o.must(G.Sum(o.prod(o.fill(B, L, float64(kl)/(2*float64(B))), terms)))
+			}
+			rec64 := mlp(z, "decoder.", len(m.Dec.Sizes)-1)
+			lossN := o.must(G.Mean(o.must(G.Square(o.sub(rec64, o.mat(B, P, f64(x), "target"))))))
+			if klTerm != nil {
+				lossN = o.add(lossN, klTerm)
+			}
+			if _, err := G.Grad(lossN, wrt...); err != nil {
+				t.Fatalf("gorgonia Grad: %v", err)
+			}
+			vm := G.NewTapeMachine(o.g, G.BindDualValues(wrt...))
+			defer vm.Close()
+			if err := vm.RunAll(); err != nil {
+				t.Fatalf("gorgonia RunAll: %v", err)
+			}
+			ref := lossN.Value().Data().(float64)
+			if rel := math.Abs(loss-ref) / math.Abs(ref); !(rel <= oracleLossRel) {
+				t.Errorf("loss: ours %.9g oracle %.9g (rel %.2e)", loss, ref, rel)
+			}
+			for _, tn := range m.Layout {
+				gv, err := p[tn.Name].Grad()
+				if err != nil {
+					t.Fatalf("gorgonia grad of %s: %v", tn.Name, err)
+				}
+				e := compareGrad(grads[tn.Off:tn.Off+tn.N], gv.Data().([]float64))
+				if e.maxRef == 0 {
+					t.Errorf("%s: oracle gradient is identically zero (the check would be vacuous)", tn.Name)
+				}
+				for i, s := range e.bad {
+					if i == 3 {
+						break
+					}
+					t.Errorf("%s%s", tn.Name, s)
+				}
+			}
+		})
+	}
+}
+
+// TestMLPInputGradient checks dx of an MLP (the classifier and encoder entry)
+// against finite differences.
+func TestMLPInputGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	be := cpu.New(1)
+	m, err := NewMLP("c.", []int{5, 4, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	B := 2
+	p, x, dout := randVec(r, m.NParams, 0.5), randVec(r, B*5, 1), randVec(r, B*3, 1)
+	a := m.NewActivations(be, B)
+	pb := upload(be, p)
+	f := func(x []float32) float64 {
+		m.Forward(be, pb, a, upload(be, x))
+		out := make([]float32, a.Out.Len())
+		be.Download(out, a.Out)
+		var s float64
+		for i := range out {
+			s += float64(out[i]) * float64(dout[i])
+		}
+		return s
+	}
+	xb := upload(be, x)
+	m.Forward(be, pb, a, xb)
+	dx := be.Alloc(len(x))
+	m.Backward(be, pb, be.Alloc(m.NParams), a, xb, upload(be, dout), dx)
+	got := make([]float32, len(x))
+	be.Download(got, dx)
+	for i := range x {
+		old := x[i]
+		x[i] = old + 1e-2
+		lp := f(x)
+		x[i] = old - 1e-2
+		lm := f(x)
+		x[i] = old
+		if fd := (lp - lm) / 2e-2; math.Abs(fd-float64(got[i])) > 2e-3+2e-2*math.Abs(fd) {
+			t.Errorf("dx[%d] = %g, finite difference %g", i, got[i], fd)
+		}
+	}
+	if _, err := NewMLP("x.", []int{3}); err == nil {
+		t.Error("NewMLP accepted a single width")
+	}
+	if _, err := NewMLP("x.", []int{3, 0}); err == nil {
+		t.Error("NewMLP accepted a zero width")
+	}
+}
