@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/latentflow/latentflow/data"
 )
 
 // binaries builds bin/train and bin/sample into a temporary directory once.
@@ -115,7 +118,7 @@ func TestBadInput(t *testing.T) {
 		{"train", []string{"-config", unknown}, "train.lrr"},
 		{"train", []string{"-config", mistyped}, "train.batch"},
 		{"train", []string{"-set", "train.batch=-4"}, "train.batch"},
-		{"train", []string{"-set", "model.heads=3"}, "heads"},
+		{"train", []string{"-set", "model.heads=5"}, "heads"},
 		{"train", []string{"-config", filepath.Join(dir, "missing.toml")}, "missing.toml"},
 		{"train", []string{"-set", "device=cuda", "-out", filepath.Join(dir, "x")}, "CUDA"},
 		{"train", []string{"-resume", "-out", filepath.Join(dir, "nothing")}, "ckpt.safetensors"},
@@ -160,5 +163,136 @@ func TestBadSamplerInput(t *testing.T) {
 	_, errOut, code = runCmd(t, "sample", "-ckpt", ckpt, "-n", "-3")
 	if code != 2 || !strings.Contains(errOut, "-n") {
 		t.Errorf("negative -n: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// tinyImages is a digits run through both stages in a few seconds.
+var tinyImages = []string{"-set", "data.size=300", "-set", "data.test_size=50", "-set", "autoencoder.width=32",
+	"-set", "autoencoder.depth=1", "-set", "autoencoder.steps=20", "-set", "autoencoder.batch=32",
+	"-set", "model.d=16", "-set", "model.layers=1", "-set", "model.heads=2", "-set", "train.steps=10",
+	"-set", "train.batch=32", "-set", "train.log_every=5", "-set", "classifier.steps=10",
+	"-set", "classifier.width=16", "-set", "sample.n=20", "-set", "sample.grid=2", "-set", "sample.steps=2"}
+
+// The latent pipeline end to end: stage 1, the latent cache, stage 2, the
+// classifier, the sample grid; then bin/sample per class and for all classes,
+// reusing the autoencoder through autoencoder.checkpoint, and imported latents.
+func TestImagePipelineEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	out, errOut, code := runCmd(t, "train", append(tinyImages, "-out", run)...)
+	if code != 0 {
+		t.Fatalf("train exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	for _, f := range []string{"autoencoder.safetensors", "classifier.safetensors", "ckpt.safetensors", "latents.npy",
+		"labels.npy", "reconstructions.png", "ae_loss.png", "loss.png", "samples.png", "samples.npy", "samples_labels.npy", "eval.json"} {
+		if st, err := os.Stat(filepath.Join(run, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	for _, want := range []string{"test-set reconstruction PSNR", "accuracy on the 50 test images", "the classifier assigns"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	shape, v, err := data.ReadNPY(filepath.Join(run, "samples.npy"))
+	if err != nil || len(shape) != 3 || shape[0] != 20 || shape[1] != 28 || shape[2] != 28 {
+		t.Errorf("samples.npy: shape %v, err %v; want [20 28 28]", shape, err)
+	}
+	for _, x := range v {
+		if !(x >= 0 && x <= 1) {
+			t.Fatalf("samples.npy holds %g, outside [0,1]", x)
+		}
+	}
+
+	ckpt := filepath.Join(run, "ckpt.safetensors")
+	npy := filepath.Join(dir, "three.npy")
+	out, errOut, code = runCmd(t, "sample", "-ckpt", ckpt, "-n", "7", "-class", "3", "-cfg", "2", "-npy", npy)
+	if code != 0 || !strings.Contains(out, "guidance 2") || !strings.Contains(out, "the classifier assigns") {
+		t.Fatalf("sample -class 3: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if shape, _, err := data.ReadNPY(npy); err != nil || len(shape) != 3 || shape[0] != 7 {
+		t.Errorf("%s: shape %v, err %v; want [7 28 28]", npy, shape, err)
+	}
+	png := filepath.Join(dir, "all.png")
+	if out, errOut, code = runCmd(t, "sample", "-ckpt", ckpt, "-n", "10", "-class", "all", "-per-class", "3", "-png", png); code != 0 {
+		t.Fatalf("sample -class all: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "30 samples") {
+		t.Errorf("-class all -per-class 3 should draw 30 samples:\n%s", out)
+	}
+	if st, err := os.Stat(png); err != nil || st.Size() == 0 {
+		t.Errorf("%s missing: %v", png, err)
+	}
+
+	// Stage 1 skipped: a pre-trained autoencoder.
+	run2 := filepath.Join(dir, "run2")
+	out, errOut, code = runCmd(t, "train", append(tinyImages, "-set", "autoencoder.checkpoint="+filepath.Join(run, "autoencoder.safetensors"),
+		"-set", "classifier.steps=0", "-set", "train.plots=false", "-out", run2)...)
+	if code != 0 || !strings.Contains(out, "loaded the autoencoder") || strings.Contains(out, "training the autoencoder") {
+		t.Fatalf("train with autoencoder.checkpoint: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+
+	// Imported latents (the cache of the first run) with labels; sampling writes latents.
+	run3 := filepath.Join(dir, "run3")
+	out, errOut, code = runCmd(t, "train", append(tinyImages, "-set", "data.npy="+filepath.Join(run, "latents.npy"),
+		"-set", "data.labels="+filepath.Join(run, "labels.npy"), "-set", "train.plots=false", "-out", run3)...)
+	if code != 0 || !strings.Contains(out, "imported latents: 300 rows of 7 x 14") {
+		t.Fatalf("train on imported latents: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	lat := filepath.Join(dir, "lat.npy")
+	if out, errOut, code = runCmd(t, "sample", "-ckpt", filepath.Join(run3, "ckpt.safetensors"), "-n", "5", "-class", "1", "-npy", lat); code != 0 {
+		t.Fatalf("sample latents: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if shape, _, err := data.ReadNPY(lat); err != nil || !slices.Equal(shape, []int{5, 7, 14}) {
+		t.Errorf("%s: shape %v, err %v; want [5 7 14]", lat, shape, err)
+	}
+}
+
+// Malformed IDX and .npy files, a wrong autoencoder.checkpoint and mismatched
+// labels: one clear line, exit status 2.
+func TestBadLatentInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	idxDir := filepath.Join(dir, "idx")
+	os.MkdirAll(idxDir, 0o755)
+	// images header claims 10 images of 28x28 but holds 3 bytes; labels fine
+	os.WriteFile(filepath.Join(idxDir, "train-images-idx3-ubyte"), []byte{0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3}, 0o644)
+	os.WriteFile(filepath.Join(idxDir, "train-labels-idx1-ubyte"), []byte{0, 0, 8, 1, 0, 0, 0, 10, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0o644)
+	notNPY := write("latents.npy", []byte("this is not an npy file"))
+	good := filepath.Join(dir, "good.npy")
+	if err := data.WriteNPY(good, []int{4, 98}, make([]float32, 4*98)); err != nil {
+		t.Fatal(err)
+	}
+	wrongShape := filepath.Join(dir, "wrong.npy")
+	data.WriteNPY(wrongShape, []int{4, 5}, make([]float32, 20))
+	fewLabels := filepath.Join(dir, "labels.npy")
+	data.WriteNPYInt64(fewLabels, []int{3}, []int64{0, 1, 2})
+	notAE := write("ae.safetensors", []byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}"))
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-set", "data.kind=mnist", "-set", "data.path=" + idxDir}, "train-images-idx3-ubyte"},
+		{[]string{"-set", "data.kind=fashion-mnist", "-set", "data.path=" + filepath.Join(dir, "none")}, "data.path"},
+		{[]string{"-set", "data.npy=" + notNPY}, "latents.npy"},
+		{[]string{"-set", "data.npy=" + wrongShape}, "shape [4 5]"},
+		{[]string{"-set", "data.npy=" + good}, "data.labels"},
+		{[]string{"-set", "data.npy=" + good, "-set", "data.labels=" + fewLabels}, "3 labels for 4 latents"},
+		{[]string{"-set", "autoencoder.checkpoint=" + notAE}, "ae.safetensors"},
+		{[]string{"-set", "autoencoder.checkpoint=" + filepath.Join(dir, "missing.safetensors")}, "missing.safetensors"},
+	}
+	for _, c := range cases {
+		args := append(append([]string{}, tinyImages...), c.args...)
+		_, errOut, code := runCmd(t, "train", append(args, "-out", filepath.Join(dir, "out"))...)
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "panic") {
+			t.Errorf("train %v: exit %d, stderr %q; want exit 2 and one line mentioning %q", c.args, code, errOut, c.want)
+		}
 	}
 }
