@@ -207,4 +207,21 @@ type Backend interface {
 	AdamWStep(params, grad, m, v Buffer, o AdamW)
 	// EMA sets ema = decay*ema + (1-decay)*params.
 	EMA(ema, params Buffer, decay float32)
+
+	// MSELoss is the mean squared error of a reconstruction: it sets
+	// dpred = 2 (pred - target) / len(pred) and adds mean((pred - target)^2) to loss[0].
+	MSELoss(loss, dpred, pred, target Buffer)
+	// SoftmaxCrossEntropy takes logits [B, K] and labels [B] (class numbers as float32):
+	// with p = softmax of each row it sets dlogits = (p - onehot(label)) / B (overwritten)
+	// and adds mean_b (-log p[b, label_b]) to loss[0].
+	SoftmaxCrossEntropy(loss, dlogits, logits, labels Buffer, K int)
+	// GaussianSample is the VAE reparameterisation: h [N, 2L] holds (mu | logvar) per row,
+	// eps [N, L] standard normals; with lv = clamp(logvar, -30, 20),
+	//   z[r, j] = mu[r, j] + exp(lv[r, j] / 2) eps[r, j],
+	// and it adds w * sum_{r,j} (mu^2 + exp(lv) - 1 - lv) / (2 N) to kl[0] (the KL divergence
+	// to N(0, I) per sample, weighted).
+	GaussianSample(z, kl, h, eps Buffer, L int, w float32)
+	// GaussianSampleBackward sets dh [N, 2L] (overwritten) to the gradient of the sum of
+	// <dz, z> and the weighted KL term with respect to h (zero through the clamp).
+	GaussianSampleBackward(dh, dz, h, eps Buffer, L int, w float32)
 }

@@ -36,7 +36,7 @@ __device__ __forceinline__ float dot_rows(const float* a, const float* b, int Dh
   return s;
 }
 
-// attn_fwd: grid (ceil(T / (ATT_WARPS*FWD_RPW)), B*H), block 128, dynamic shared memory
+// attn_fwd: grid (B*H, ceil(T / (ATT_WARPS*FWD_RPW))), block 128, dynamic shared memory
 // (16 + 2*32) * S floats. Online softmax over key tiles; lse[b,h,t] = m + log(l).
 extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   extern __shared__ float sm[];
@@ -44,7 +44,7 @@ extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, in
   float* sq = sm;                // [BQ][S]
   float* sk = sq + BQ * S;       // [ATT_TILE][S]
   float* sv = sk + ATT_TILE * S; // [ATT_TILE][S]
-  const int bh = blockIdx.y, b = bh / H, h = bh % H, t0 = blockIdx.x * BQ;
+  const int bh = blockIdx.x, b = bh / H, h = bh % H, t0 = blockIdx.y * BQ;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
@@ -120,7 +120,7 @@ extern "C" __global__ void attn_delta(float* delta, const float* dout, const flo
 }
 
 // attn_bwd_dq: dq_t = scale sum_s p_ts (dout_t . v_s - delta_t) k_s, p_ts = exp(scale q_t.k_s - lse_t);
-// writes the q part of dqkv. grid (ceil(T / (ATT_WARPS*DQ_RPW)), B*H), block 128,
+// writes the q part of dqkv. grid (B*H, ceil(T / (ATT_WARPS*DQ_RPW))), block 128,
 // dynamic shared memory (2*8 + 2*32) * S floats.
 extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const float* qkv, const float* lse,
                                        const float* delta, int T, int H, int D, float scale) {
@@ -130,7 +130,7 @@ extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const flo
   float* sdo = sq + BQ * S;       // [BQ][S]
   float* sk = sdo + BQ * S;       // [ATT_TILE][S]
   float* sv = sk + ATT_TILE * S;  // [ATT_TILE][S]
-  const int bh = blockIdx.y, b = bh / H, h = bh % H, t0 = blockIdx.x * BQ;
+  const int bh = blockIdx.x, b = bh / H, h = bh % H, t0 = blockIdx.y * BQ;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
@@ -187,7 +187,7 @@ extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const flo
 
 // attn_bwd_dkdv: for the block's keys s, dv_s = sum_t p_ts dout_t and
 // dk_s = scale sum_t p_ts (dout_t . v_s - delta_t) q_t; writes the k and v parts of dqkv.
-// grid (ceil(T / (ATT_WARPS*KV_RPW)), B*H), block 128, dynamic shared memory
+// grid (B*H, ceil(T / (ATT_WARPS*KV_RPW))), block 128, dynamic shared memory
 // (2*8 + 2*32) * S + 2*32 floats.
 extern "C" __global__ void attn_bwd_dkdv(float* dqkv, const float* dout, const float* qkv, const float* lse,
                                          const float* delta, int T, int H, int D, float scale) {
@@ -199,7 +199,7 @@ extern "C" __global__ void attn_bwd_dkdv(float* dqkv, const float* dout, const f
   float* sdo = sq + ATT_TILE * S;   // [ATT_TILE][S]
   float* sl = sdo + ATT_TILE * S;   // [ATT_TILE] lse
   float* sdl = sl + ATT_TILE;       // [ATT_TILE] delta
-  const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BK;
+  const int bh = blockIdx.x, b = bh / H, h = bh % H, k0 = blockIdx.y * BK;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
