@@ -73,11 +73,15 @@ gpu:
 vet-cuda:
 	$(GO) vet $(GPU_TAGS) ./...
 
-# The GPU tests (need a GPU): the conformance suite on CUDA, CPU-vs-GPU
-# training step, the Philox host check, then the checkerboard bar.
+# The GPU tests (need a GPU): the conformance suite on CUDA (fp32, TF32, bf16
+# GEMMs), the pending ops, CPU-vs-GPU training steps, the checkerboard bar
+# (12000 steps), and the host build of philox.cuh. Full log: gpu-test.log.
 test-gpu:
-	$(GO) test $(GPU_TAGS) -count=1 -v ./gpu/ ./kernels/... 2>&1 | tee gpu-test.log | grep -E '^(=== RUN|--- FAIL|FAIL|ok|PASS|panic)|largest error|max rel' || true
-	@grep -qE '^(FAIL|--- FAIL|panic)' gpu-test.log && { echo "make test-gpu: FAILED (see gpu-test.log)"; exit 1; } || echo "make test-gpu: ok (log in gpu-test.log)"
+	@LATENTFLOW_REQUIRE_GPU=1 LATENTFLOW_GPU_LONG=1 $(GO) test $(GPU_TAGS) -count=1 -v -timeout 40m \
+	  ./gpu/ ./kernels/... > gpu-test.log 2>&1; rc=$$?; \
+	  grep -E '^(--- |FAIL|ok|PASS|panic)|largest error|max rel|step [0-9]:|checkerboard on|CUDA device' gpu-test.log; \
+	  if [ $$rc -ne 0 ]; then echo "make test-gpu: FAILED (exit $$rc; see gpu-test.log)"; exit $$rc; fi; \
+	  echo "make test-gpu: ok (full log in gpu-test.log)"
 
 # First GPU timings beside the CPU ones (bin/bench JSON lines).
 bench-gpu: gpu
