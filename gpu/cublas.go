@@ -9,7 +9,8 @@ package gpu
 // column-major C^T = op(B)^T op(A)^T: the operands swap and no data moves.
 
 /*
-#cgo LDFLAGS: -lcublas
+#cgo linux CFLAGS: -I/usr/local/cuda/include
+#cgo linux LDFLAGS: -L/usr/local/cuda/lib64 -lcublas
 #include <cuda.h>
 #include <cublas_v2.h>
 

@@ -14,6 +14,7 @@ package gpu
 // cuInit.
 
 /*
+#cgo linux CFLAGS: -I/usr/local/cuda/include
 #cgo LDFLAGS: -ldl
 #define _GNU_SOURCE
 #include <dlfcn.h>
