@@ -16,7 +16,8 @@ build:
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	@f=$$(gofmt -l $$(find . -name '*.go' -not -path './.*/*' -not -path './vendor/*')); \
+	  test -z "$$f" || { echo "gofmt needed:"; echo "$$f"; exit 1; }   # not .device/ or vendor/
 
 # All CPU tests (the CI command).
 test: vet
