@@ -1,4 +1,5 @@
-# latentflow: make build (CPU, pure Go) | make test | make bench | make gpu (CUDA, later)
+# latentflow: make build (CPU, pure Go) | make test | make bench
+#             make kernels (nvcc -> committed PTX) | make gpu | make test-gpu (CUDA hosts)
 GO      ?= go
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.commit=$(COMMIT)
@@ -7,7 +8,7 @@ CMDS    := train sample bench
 # GEMM its AVX2/FMA micro-kernel; without it the portable kernel is used.
 export GOEXPERIMENT ?= simd
 
-.PHONY: build test vet bench gpu clean
+.PHONY: build test vet bench gpu test-gpu bench-gpu kernels kernels-check ptxas-v vet-cuda clean
 
 build:
 	@mkdir -p bin
@@ -15,7 +16,8 @@ build:
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	@f=$$(gofmt -l $$(find . -name '*.go' -not -path './.*/*' -not -path './vendor/*')); \
+	  test -z "$$f" || { echo "gofmt needed:"; echo "$$f"; exit 1; }   # not .device/ or vendor/
 
 # All CPU tests (the CI command).
 test: vet
@@ -28,8 +30,64 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./train/
 	./bin/bench -backend cpu -shape cpu-s
 
+# --- CUDA -------------------------------------------------------------------
+# The kernels are compiled to PTX for compute_80 (the driver JIT-compiles it
+# for the GPU, sm_90 on Hopper); the .ptx files are committed and embedded, so
+# make gpu needs nvcc only to change a kernel. philox.cu is also compiled with
+# -fmad=false (it uses explicitly rounded intrinsics anyway): its fills must be
+# bit-identical to package philox.
+NVCC      ?= nvcc
+NVCCFLAGS := -ptx -arch=compute_80 -O3 -std=c++14
+PTXAS     ?= ptxas
+CU_SRCS   := $(wildcard kernels/*.cu)
+CU_PTX    := $(CU_SRCS:.cu=.ptx)
+CU_HDRS   := $(wildcard kernels/*.cuh)
+GPU_TAGS  := -tags cuda
+
+kernels: $(CU_PTX)
+
+kernels/%.ptx: kernels/%.cu $(CU_HDRS)
+	$(NVCC) $(NVCCFLAGS) $(NVCCFLAGS_$*) -o $@ $<
+
+NVCCFLAGS_philox := -fmad=false
+
+# Regenerate every PTX into a temporary directory, fail if it differs from the
+# committed file, and assemble each for Hopper with ptxas (the CI check).
+kernels-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	for f in $(CU_SRCS); do n=$$(basename $$f .cu); \
+	  flags=""; [ "$$n" = philox ] && flags="$(NVCCFLAGS_philox)"; \
+	  $(NVCC) $(NVCCFLAGS) $$flags -o $$tmp/$$n.ptx $$f || exit 1; \
+	  cmp -s $$tmp/$$n.ptx kernels/$$n.ptx || { echo "kernels/$$n.ptx is stale: run make kernels and commit"; diff $$tmp/$$n.ptx kernels/$$n.ptx | head -20; exit 1; }; \
+	  $(PTXAS) -arch=sm_90 -o /dev/null kernels/$$n.ptx || exit 1; \
+	done; echo "kernels-check: $(words $(CU_SRCS)) PTX modules up to date and assemble for sm_90"
+
+# Resource usage of each kernel on sm_90 (registers, shared memory, spills).
+ptxas-v:
+	@for f in $(CU_PTX); do echo "== $$f"; $(PTXAS) -arch=sm_90 -v -o /dev/null $$f 2>&1 | grep -v '^ptxas info    : Function properties'; done
+
+# bin/* with the CUDA backend (cgo; links libcuda and libcublas of this host).
 gpu:
-	@echo "make gpu: the CUDA backend is not implemented yet (see the CUDA backend issue)"; exit 1
+	@mkdir -p bin
+	$(GO) build $(GPU_TAGS) -ldflags "$(LDFLAGS)" -o bin/ $(addprefix ./cmd/,$(CMDS))
+
+vet-cuda:
+	$(GO) vet $(GPU_TAGS) ./...
+
+# The GPU tests (need a GPU): the conformance suite on CUDA (fp32, TF32, bf16
+# GEMMs), the pending ops, CPU-vs-GPU training steps, the checkerboard bar
+# (12000 steps), and the host build of philox.cuh. Full log: gpu-test.log.
+test-gpu:
+	@LATENTFLOW_REQUIRE_GPU=1 LATENTFLOW_GPU_LONG=1 $(GO) test $(GPU_TAGS) -count=1 -v -timeout 40m \
+	  ./gpu/ ./kernels/... > gpu-test.log 2>&1; rc=$$?; \
+	  grep -E '^(--- |FAIL|ok|PASS|panic)|largest error|max rel|step [0-9]:|checkerboard on|CUDA device' gpu-test.log; \
+	  if [ $$rc -ne 0 ]; then echo "make test-gpu: FAILED (exit $$rc; see gpu-test.log)"; exit $$rc; fi; \
+	  echo "make test-gpu: ok (full log in gpu-test.log)"
+
+# First GPU timings beside the CPU ones (bin/bench JSON lines).
+bench-gpu: gpu
+	./bin/bench -backend cuda -shape gpu-s
+	./bin/bench -backend cuda -shape gpu-m
 
 clean:
-	rm -rf bin
+	rm -rf bin gpu-test.log

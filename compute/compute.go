@@ -207,6 +207,7 @@ type Backend interface {
 	AdamWStep(params, grad, m, v Buffer, o AdamW)
 	// EMA sets ema = decay*ema + (1-decay)*params.
 	EMA(ema, params Buffer, decay float32)
+
 	// MSELoss is the mean squared error of a reconstruction: it sets
 	// dpred = 2 (pred - target) / len(pred) and adds mean((pred - target)^2) to loss[0].
 	MSELoss(loss, dpred, pred, target Buffer)

@@ -36,7 +36,11 @@ func randVec(r *rand.Rand, n int, s float64) []float32 {
 // TestDiTFiniteDifferences checks every parameter gradient of a tiny DiT against
 // central finite differences of L = sum(out * r) (computed in float64).
 // Tolerance: float32 forward passes give L to ~1e-6 relative; with step 1e-2
-// the central-difference error is ~1e-4; we accept |fd - g| <= 2e-3 + 2e-2|g|.
+// the central-difference error is ~1e-4, but float32 roundoff in L (~1e-6 |L|
+// with |L| up to ~10) divided by 2h adds up to ~1e-3, and one random seed in
+// a few hundred reached 4.6e-3 with the old 2e-3 bound; we accept
+// |fd - g| <= 6e-3 + 2e-2|g|. The gorgonia oracle test checks every gradient
+// to ~1e-5, so this check is for gross errors (a wrong rule is O(|g|) off).
 func TestDiTFiniteDifferences(t *testing.T) {
 	for _, classes := range []int{0, 3} {
 		t.Run(fmt.Sprintf("classes=%d", classes), func(t *testing.T) {
@@ -74,7 +78,7 @@ func TestDiTFiniteDifferences(t *testing.T) {
 				p[i] = old
 				fd := (lp - lm) / (2 * h)
 				g := float64(grad[i])
-				if d := math.Abs(fd - g); d > 2e-3+2e-2*math.Abs(g) {
+				if d := math.Abs(fd - g); d > 6e-3+2e-2*math.Abs(g) {
 					t.Errorf("seed %d: param %d (%s): backward %g, finite difference %g", seed, i, m.nameOf(i), g, fd)
 				} else {
 					worst = math.Max(worst, d)

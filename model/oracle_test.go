@@ -1,3 +1,9 @@
+// The gorgonia oracle is a CPU test. gorgonia.org/gorgonia reads the same
+// `cuda` build tag as latentflow, and its CUDA variant needs cuDNN headers and
+// a GPU, so this file is left out of -tags cuda builds (make gpu, make test-gpu).
+
+//go:build !cuda
+
 package model
 
 import (

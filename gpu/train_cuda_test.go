@@ -1,0 +1,143 @@
+//go:build cuda
+
+package gpu_test
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/compute/cpu"
+	"github.com/latentflow/latentflow/config"
+	"github.com/latentflow/latentflow/data"
+	"github.com/latentflow/latentflow/eval"
+	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/gpu"
+	"github.com/latentflow/latentflow/model"
+	"github.com/latentflow/latentflow/philox"
+	"github.com/latentflow/latentflow/sample"
+	"github.com/latentflow/latentflow/train"
+)
+
+// Whole training steps on the CPU and on the GPU (fp32 GEMMs) from the same
+// weights and the same Philox streams (data, noise, times are generated on
+// each device): the loss, the gradient norm and every gradient agree, and
+// the step-1 update agrees wherever the gradient is not noise.
+func TestTrainStepMatchesCPU(t *testing.T) {
+	g := backend(t, gpu.MathFP32)
+	c := cpu.New(0)
+	cfg := config.Default()
+	cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = 16, 4, 64, 2, 2
+	cfg.Train.Batch, cfg.Train.Steps, cfg.Train.Warmup = 32, 100, 3
+	m := model.NewDiT(train.ModelConfig(cfg))
+	obj, err := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Init(3)
+	st := &train.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+	trs := map[string]*train.Trainer{}
+	for name, be := range map[string]compute.Backend{"cpu": c, "cuda": g} {
+		tr := train.NewTrainer(be, m, obj, cfg.Train, 5, st)
+		defer tr.Free()
+		be.FillNormal(tr.Batch.X1, philox.Key{Seed: 9, Stream: flow.StreamData})
+		trs[name] = tr
+	}
+	down := func(be compute.Backend, b compute.Buffer) []float32 {
+		v := make([]float32, b.Len())
+		be.Download(v, b)
+		return v
+	}
+	for step := 1; step <= 3; step++ {
+		gc, _, err := trs["cpu"].Step(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gg, _, err := trs["cuda"].Step(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lc, lg := down(c, trs["cpu"].Loss)[0], down(g, trs["cuda"].Loss)[0]
+		t.Logf("step %d: loss cpu %.7g cuda %.7g; grad norm cpu %.7g cuda %.7g", step, lc, lg, gc, gg)
+		tol := 1e-4 * float64(step*step) // the states drift apart by rounding, step by step
+		if math.Abs(float64(lc-lg)) > tol*math.Abs(float64(lc)) {
+			t.Errorf("step %d: loss %v on the GPU, %v on the CPU", step, lg, lc)
+		}
+		if math.Abs(gc-gg) > 10*tol*gc {
+			t.Errorf("step %d: gradient norm %v on the GPU, %v on the CPU", step, gg, gc)
+		}
+		dc, dg := down(c, trs["cpu"].Grads), down(g, trs["cuda"].Grads)
+		rms := gc / math.Sqrt(float64(len(dc)))
+		worst := 0.0
+		for i := range dc {
+			worst = math.Max(worst, math.Abs(float64(dc[i]-dg[i]))/(math.Abs(float64(dc[i]))+rms))
+		}
+		t.Logf("step %d: gradients: max |d| / (|g| + rms g) = %.2g", step, worst)
+		if worst > 10*tol {
+			t.Errorf("step %d: gradients differ by %.2g of (|g| + rms g)", step, worst)
+		}
+		if step == 1 {
+			pc, pg := down(c, trs["cpu"].Params), down(g, trs["cuda"].Params)
+			for i := range pc {
+				if math.Abs(float64(dc[i])) > 1e-2*rms && math.Abs(float64(pc[i]-pg[i])) > 1e-6*(1+math.Abs(float64(pc[i]))) {
+					t.Errorf("step 1: parameter %d = %v on the GPU, %v on the CPU (gradient %v)", i, pg[i], pc[i], dc[i])
+					break
+				}
+			}
+		}
+	}
+}
+
+// The checkerboard trains on the GPU to the CPU's quality bar: at least 95%
+// of 2000 RK4-20 samples in the filled cells and exact W2 to 2000 fresh data
+// points at most 0.30 (examples/checkerboard.toml, 12000 steps, TF32 GEMMs).
+// Long: runs only with LATENTFLOW_GPU_LONG=1 (make test-gpu sets it).
+func TestCheckerboardOnGPU(t *testing.T) {
+	if os.Getenv("LATENTFLOW_GPU_LONG") != "1" {
+		t.Skip("set LATENTFLOW_GPU_LONG=1 to train the checkerboard on the GPU")
+	}
+	be := backend(t, gpu.MathTF32)
+	cfg, err := config.Load(filepath.Join("..", "examples", "checkerboard.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Device = "cuda"
+	cfg.Train.Plots = false
+	res, err := train.Run(cfg, train.Options{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("trained %d steps in %.1f s, final loss %.4f", res.Steps, res.Seconds, res.FinalLoss)
+	st, err := train.LoadCheckpoint(res.Ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := train.SolverOptions(*st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := be.Alloc(len(st.EMA))
+	defer be.Free(params)
+	be.Upload(params, st.EMA)
+	const n = 2000
+	xs, stats, err := sample.Generate(be, st.Model, params, n, nil, 1, cfg.Seed, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train.Denormalise(xs, st.Mean, st.Std)
+	target, err := data.Toy("checkerboard", n, philox.Key{Seed: cfg.Seed ^ 0x5eed, Step: 1, Stream: flow.StreamData})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := eval.W2(xs, target, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := data.CheckerboardFraction(xs)
+	t.Logf("checkerboard on %s: %d samples (%s, NFE %d): %.1f%% in the filled cells, exact W2 %.3f", be.DeviceName(), n, o.Method, stats.NFE, 100*in, w2)
+	if in < 0.95 || w2 > 0.30 {
+		t.Errorf("below the bar: %.1f%% in-cell (want >= 95%%), W2 %.3f (want <= 0.30)", 100*in, w2)
+	}
+}

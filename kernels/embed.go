@@ -1,0 +1,37 @@
+package kernels
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+//go:embed *.ptx
+var ptx embed.FS
+
+// Modules returns the names of the embedded PTX modules (the .cu files
+// without their extension), sorted.
+func Modules() []string {
+	entries, err := ptx.ReadDir(".")
+	if err != nil {
+		panic("kernels: reading the embedded PTX: " + err.Error())
+	}
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".ptx"); ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// PTX returns the PTX text of module name (e.g. "attention").
+func PTX(name string) (string, error) {
+	b, err := ptx.ReadFile(name + ".ptx")
+	if err != nil {
+		return "", fmt.Errorf("kernels: no embedded PTX module %q: %w", name, err)
+	}
+	return string(b), nil
+}

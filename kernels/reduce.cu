@@ -1,0 +1,46 @@
+// reduce.cu: the scalar reductions Sum, SumSquares and ErrNorm (compute/cpu
+// cpu.go: Backend.Sum, Backend.SumSquares, Backend.ErrNorm) and the loss
+// finish step. Each is two deterministic passes: reduce_* writes one double
+// partial per block (grid-stride, float64 accumulation as on the CPU), then
+// finish_sum adds the partials in order on one thread and writes or adds the
+// result. Go wrappers: gpu/reduce.go.
+#include "common.cuh"
+
+// reduce_sum: part[blockIdx.x] = sum of x[i] (mode 0) or x[i]^2 (mode 1) over the block's cells.
+extern "C" __global__ void reduce_sum(double* part, const float* x, int n, int mode) {
+  double s = 0;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    double v = (double)x[i];
+    s += mode ? v * v : v;
+  }
+  s = block_sum_d(s);
+  if (threadIdx.x == 0) part[blockIdx.x] = s;
+}
+
+// reduce_errnorm: part[blockIdx.x] = sum (e_i / (atol + rtol max(|y0_i|, |y1_i|)))^2 (Backend.ErrNorm).
+extern "C" __global__ void reduce_errnorm(double* part, const float* e, const float* y0, const float* y1,
+                                          int n, float rtol, float atol) {
+  double s = 0;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    double sc = (double)atol + (double)rtol * fmax(fabs((double)y0[i]), fabs((double)y1[i]));
+    double r = (double)e[i] / sc;
+    s += r * r;
+  }
+  s = block_sum_d(s);
+  if (threadIdx.x == 0) part[blockIdx.x] = s;
+}
+
+// finish_sum: s = (sum_b part[b]) / div * mul, summed in order; then
+// mode 0: out[0] = s;  mode 1: out[0] = sqrt(s);  mode 2: out[0] += s (a loss).
+extern "C" __global__ void finish_sum(const double* part, int nparts, float* out, double div, double mul, int mode) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  double s = 0;
+  for (int b = 0; b < nparts; b++) s += part[b];
+  s = s / div * mul;
+  if (mode == 0) out[0] = (float)s;
+  else if (mode == 1) out[0] = (float)sqrt(s);
+  else out[0] += (float)s;
+}
+
+// colsum: the column sums behind BiasGrad, AddRowsGrad, the modulation
+// gradients and dgate share one pattern, see rows.cu and layernorm.cu.

@@ -1,0 +1,81 @@
+// rows.cu: row-broadcast ops and their gradients, gathers, and the timestep
+// embedding. Go wrappers: gpu/rows.go, matching compute/cpu nn.go (AddBias,
+// BiasGrad, AddRows, AddRowsGrad, TimestepEmbedding) and cpu.go (GatherRows,
+// ScatterAddRows).
+#include "common.cuh"
+
+#define GRID_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
+
+// add_bias: x[r, j] += bias[j], x [N, X].
+extern "C" __global__ void add_bias(float* x, const float* bias, int n, int X) {
+  GRID_LOOP(i, n) x[i] += bias[i % X];
+}
+
+// add_rows: x[r, j] += p[r mod P, j], x [N, X], p [P, X].
+extern "C" __global__ void add_rows(float* x, const float* p, int n, int X, int P) {
+  GRID_LOOP(i, n) {
+    int r = i / X, j = i % X;
+    x[i] += p[(r % P) * X + j];
+  }
+}
+
+// bias_grad: dbias[j] += sum_r dy[r, j]; grid (ceil(X/32)), block (32, COL_GROUPS).
+extern "C" __global__ void bias_grad(float* dbias, const float* dy, int N, int X) {
+  int j = blockIdx.x * 32 + threadIdx.x;
+  double s = 0;
+  if (j < X)
+    for (int r = threadIdx.y; r < N; r += COL_GROUPS) s += (double)dy[(long long)r * X + j];
+  s = col_reduce(s);
+  if (threadIdx.y == 0 && j < X) dbias[j] += (float)s;
+}
+
+// add_rows_grad: dp[q, j] += sum_{r = q mod P} dx[r, j]; grid (ceil(X/32), P), block (32, COL_GROUPS).
+extern "C" __global__ void add_rows_grad(float* dp, const float* dx, int N, int X, int P) {
+  int j = blockIdx.x * 32 + threadIdx.x, q = blockIdx.y;
+  double s = 0;
+  if (j < X)
+    for (int r = q + threadIdx.y * P; r < N; r += COL_GROUPS * P) s += (double)dx[(long long)r * X + j];
+  s = col_reduce(s);
+  if (threadIdx.y == 0 && j < X) dp[q * X + j] += (float)s;
+}
+
+// gather_rows: dst[i, :] = src[idx[i], :]; an index outside [0, rows) sets
+// ERR_GATHER_INDEX in *err (reported by Sync) and leaves that row alone.
+extern "C" __global__ void gather_rows(float* dst, const float* src, const float* idx, int n, int w, int rows,
+                                       unsigned int* err) {
+  GRID_LOOP(e, n) {
+    int i = e / w, j = e % w;
+    float f = idx[i];
+    if (!(f >= 0.0f && f < (float)rows)) {
+      if (j == 0) atomicOr(err, ERR_GATHER_INDEX);
+      continue;
+    }
+    dst[e] = src[(long long)(int)f * w + j];
+  }
+}
+
+// scatter_add_rows: dst[idx[i], :] += src[i, :] (atomics: repeated indices accumulate).
+extern "C" __global__ void scatter_add_rows(float* dst, const float* src, const float* idx, int n, int w, int rows,
+                                            unsigned int* err) {
+  GRID_LOOP(e, n) {
+    int i = e / w, j = e % w;
+    float f = idx[i];
+    if (!(f >= 0.0f && f < (float)rows)) {
+      if (j == 0) atomicOr(err, ERR_GATHER_INDEX);
+      continue;
+    }
+    atomicAdd(&dst[(long long)(int)f * w + j], src[e]);
+  }
+}
+
+// timestep_embedding: emb[b, i] = cos(a), emb[b, half+i] = sin(a), a = scale t_b 10000^(-i/half),
+// in float64 as on the CPU; one thread per (b, i < half).
+extern "C" __global__ void timestep_embedding(float* emb, const float* t, int B, int half, float scale) {
+  GRID_LOOP(e, B * half) {
+    int b = e / half, i = e % half;
+    double f = exp(-log(10000.0) * (double)i / (double)half);
+    double a = (double)scale * (double)t[b] * f;
+    emb[(long long)b * 2 * half + i] = (float)cos(a);
+    emb[(long long)b * 2 * half + half + i] = (float)sin(a);
+  }
+}
