@@ -205,6 +205,22 @@ type Backend interface {
 	//   g = GradScale*grad; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
 	//   p -= LR (WD p + (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps)).
 	AdamWStep(params, grad, m, v Buffer, o AdamW)
+	// GradClipScale computes the global-norm clipping factor of g on the device, so a
+	// training step needs no host read. With the sum of squares accumulated in float64
+	// in an order fixed by len(g) (deterministic run to run),
+	//   n = sqrt(sum_i float64(g_i)^2)                           (float64)
+	//   scale[0] = 1                       if maxNorm <= 0 or n <= maxNorm,
+	//            = float32(float64(maxNorm) / n)   otherwise,
+	//   scale[1] = float32(n)   (the norm before clipping, for the host to read when it logs),
+	//   scale[2] = 1 if n is not finite (NaN or Inf); left unchanged otherwise,
+	// for scale a buffer of 3. scale[2] is a sticky divergence flag: the host clears it
+	// (Fill or Upload) and reads it at log intervals. A NaN norm gives scale[0] = NaN
+	// (when maxNorm > 0) and an infinite one scale[0] = 0, so it also reaches the weights.
+	GradClipScale(scale, g Buffer, maxNorm float32)
+	// AdamWStepDev is AdamWStep with the gradient multiplied by o.GradScale * scale[0],
+	// scale[0] read on the device (the factor of GradClipScale):
+	//   gs = o.GradScale * scale[0] (float32), then AdamWStep with GradScale = gs.
+	AdamWStepDev(params, grad, m, v, scale Buffer, o AdamW)
 	// EMA sets ema = decay*ema + (1-decay)*params.
 	EMA(ema, params Buffer, decay float32)
 

@@ -35,3 +35,18 @@ func (be *Backend) ErrNorm(e, y0, y1 compute.Buffer, rtol, atol float32) float32
 	be.finish(g, be.scalar, float64(max(eb.n, 1)), 1, 1)
 	return be.readScalar()
 }
+
+// GradClipScale writes the clipping factor, the norm and the sticky
+// divergence flag of g into scale[0:3] without a host read: reduce_sum
+// (mode 1, float64 partials) then clip_scale on one thread. Matches cpu
+// Backend.GradClipScale (same formula; the partials are summed in another
+// fixed order, so the norm may differ from the CPU's in the last bits).
+func (be *Backend) GradClipScale(scale, g compute.Buffer, maxNorm float32) {
+	sc, gb := be.buf(scale), be.buf(g)
+	need(sc.n == 3, "GradClipScale: scale has %d elements, want 3", sc.n)
+	be.enter()
+	defer be.leave()
+	gr, t := red(gb.n)
+	be.launch("reduce_sum", gr, t, 0, be.part, gb.p, gb.n, 1)
+	be.launch("clip_scale", d1(1), d1(32), 0, be.part, gr.x, sc.p, maxNorm)
+}

@@ -113,6 +113,23 @@ func (be *Backend) AdamWStep(params, grad, m, v compute.Buffer, o compute.AdamW)
 		o.GradScale, bc1, bc2)
 }
 
+// AdamWStepDev is AdamWStep with the gradient scaled by o.GradScale * scale[0],
+// scale[0] read by the kernel (adamw_dev): no host read. Matches cpu
+// Backend.AdamWStepDev.
+func (be *Backend) AdamWStepDev(params, grad, m, v, scale compute.Buffer, o compute.AdamW) {
+	p, g, mb, vb, sc := be.buf(params), be.buf(grad), be.buf(m), be.buf(v), be.buf(scale)
+	need(g.n == p.n && mb.n == p.n && vb.n == p.n, "AdamWStepDev lengths")
+	need(sc.n >= 1, "AdamWStepDev: empty scale")
+	need(o.Step >= 1, "AdamWStepDev: step %d < 1", o.Step)
+	bc1 := float32(1 - math.Pow(float64(o.Beta1), float64(o.Step)))
+	bc2 := float32(1 - math.Pow(float64(o.Beta2), float64(o.Step)))
+	be.enter()
+	defer be.leave()
+	gr, t := elem(p.n)
+	be.launch("adamw_dev", gr, t, 0, p.p, g.p, mb.p, vb.p, sc.p, p.n, o.Beta1, o.Beta2, o.LR, o.WeightDecay, o.Eps,
+		o.GradScale, bc1, bc2)
+}
+
 // EMA sets ema = decay ema + (1 - decay) params (kernel ema). Matches cpu Backend.EMA.
 func (be *Backend) EMA(ema, params compute.Buffer, decay float32) {
 	e, p := be.buf(ema), be.buf(params)

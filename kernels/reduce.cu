@@ -44,3 +44,19 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
 
 // colsum: the column sums behind BiasGrad, AddRowsGrad, the modulation
 // gradients and dgate share one pattern, see rows.cu and layernorm.cu.
+
+// clip_scale: the finish of Backend.GradClipScale (compute/cpu nn.go) after
+// reduce_sum (mode 1) wrote the partial sums of squares: on one thread, the
+// partials added in order, n = sqrt(sum) in double, then
+//   scale[0] = 1 if maxnorm <= 0 or n <= maxnorm, else (float)(maxnorm / n),
+//   scale[1] = (float)n,  scale[2] = 1 if n is NaN or Inf (sticky; else unchanged).
+// Nothing is read back: AdamWStepDev reads scale[0] on the device.
+extern "C" __global__ void clip_scale(const double* part, int nparts, float* scale, float maxnorm) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  double s = 0;
+  for (int b = 0; b < nparts; b++) s += part[b];
+  const double n = sqrt(s);
+  scale[0] = (maxnorm <= 0.0f || n <= (double)maxnorm) ? 1.0f : (float)((double)maxnorm / n);
+  scale[1] = (float)n;
+  if (isnan(n) || isinf(n)) scale[2] = 1.0f;
+}

@@ -47,6 +47,24 @@ extern "C" __global__ void adamw(float* p, const float* g, float* m, float* v, i
   }
 }
 
+// adamw_dev: adamw with the gradient scale gscale * scale[0], scale[0] read on
+// the device (Backend.AdamWStepDev; scale[0] is GradClipScale's factor). The
+// product is rounded to float, as the CPU's o.GradScale * scale[0].
+extern "C" __global__ void adamw_dev(float* p, const float* g, float* m, float* v, const float* scale, int n,
+                                     float b1, float b2, float lr, float wd, float eps, float gscale, float bc1,
+                                     float bc2) {
+  const float gs = __fmul_rn(gscale, scale[0]);
+  GRID_LOOP(i, n) {
+    float gi = gs * g[i];
+    float mi = b1 * m[i] + (1.0f - b1) * gi;
+    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    float pi = p[i];
+    p[i] = pi - lr * (wd * pi + (mi / bc1) / (sqrtf(vi / bc2) + eps));
+  }
+}
+
 // ema: ema = decay ema + (1 - decay) params (Backend.EMA).
 extern "C" __global__ void ema(float* e, const float* p, int n, float decay) {
   GRID_LOOP(i, n) e[i] = decay * e[i] + (1.0f - decay) * p[i];

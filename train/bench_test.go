@@ -35,14 +35,13 @@ func BenchmarkTrainStep(b *testing.B) {
 			tr := NewTrainer(be, m, obj, cfg.Train, 1, st)
 			defer tr.Free()
 			be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: flow.StreamData})
-			if _, _, err := tr.Step(1); err != nil {
-				b.Fatal(err)
-			}
+			tr.Step(1)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := tr.Step(i + 2); err != nil {
-					b.Fatal(err)
-				}
+				tr.Step(i + 2)
+			}
+			if _, _, err := tr.GradNorm(); err != nil {
+				b.Fatal(err)
 			}
 			b.ReportMetric(float64(s.B*b.N)/b.Elapsed().Seconds(), "samples/s")
 			b.ReportMetric(3*m.FLOPs(s.B)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

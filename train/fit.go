@@ -33,14 +33,14 @@ type fitSpec struct {
 func fit(be compute.Backend, seed uint64, spec fitSpec, progress io.Writer) ([]float32, error) {
 	tc := spec.tc
 	P, B := len(spec.init), tc.Batch
-	params, grads, m, v, loss := be.Alloc(P), be.Alloc(P), be.Alloc(P), be.Alloc(P), be.Alloc(1)
+	params, grads, m, v, loss, clip := be.Alloc(P), be.Alloc(P), be.Alloc(P), be.Alloc(P), be.Alloc(1), be.Alloc(3)
 	xb, idx := be.Alloc(B*spec.X), be.Alloc(B)
 	var yb compute.Buffer
 	if spec.y != nil {
 		yb = be.Alloc(B)
 	}
 	defer func() {
-		for _, b := range []compute.Buffer{params, grads, m, v, loss, xb, idx, yb} {
+		for _, b := range []compute.Buffer{params, grads, m, v, loss, clip, xb, idx, yb} {
 			if b != nil {
 				be.Free(b)
 			}
@@ -64,12 +64,13 @@ func fit(be compute.Backend, seed uint64, spec fitSpec, progress io.Writer) ([]f
 		}
 		be.Fill(grads, 0)
 		spec.step(params, grads, xb, yb, loss, step)
-		gnorm, lr, _, err := adamUpdate(be, tc, step, params, grads, m, v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", spec.name, err)
-		}
+		lr := adamUpdate(be, tc, step, params, grads, m, v, clip)
 		losses++
 		if step%tc.LogEvery == 0 || step == tc.Steps {
+			gnorm, _, err := readClip(be, tc, clip, step)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", spec.name, err)
+			}
 			var l [1]float32
 			be.Download(l[:], loss)
 			be.Fill(loss, 0)

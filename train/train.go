@@ -159,6 +159,11 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	enc := json.NewEncoder(mf)
 
 	save := func() error {
+		// Never checkpoint diverged weights (a NaN or infinite gradient norm
+		// between two logs shows only in the divergence flag).
+		if _, _, err := tr.GradNorm(); err != nil {
+			return err
+		}
 		for _, p := range []struct {
 			dst *[]float32
 			b   compute.Buffer
@@ -180,14 +185,17 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	losses := 0
 	for step := st.Step + 1; step <= tc.Steps; step++ {
 		src.batch(be, tr.Batch.X1, tr.Y, cfg.Seed, uint64(step))
-		gnorm, lr, err := tr.Step(step)
-		if err != nil {
-			return nil, err
-		}
+		lr := tr.Step(step)
 		losses++
 		st.Step = step
 
 		if step%tc.LogEvery == 0 || step == tc.Steps {
+			// The only reads from the device: the gradient norm (and the
+			// divergence flag) and the summed loss, at log intervals.
+			gnorm, _, err := tr.GradNorm()
+			if err != nil {
+				return nil, err
+			}
 			var l [1]float32
 			be.Download(l[:], lossAcc)
 			be.Fill(lossAcc, 0)

@@ -204,3 +204,36 @@ func TestSolversAgreeOnTrainedModel(t *testing.T) {
 		t.Errorf("Dopri5 at 1e-5 is off the converged solution: mean %g, max %g", m2, w2)
 	}
 }
+
+// TestDivergenceAtLog checks what the host reads at a log step from the
+// device's clipping output: the norm, whether it clipped, and the
+// divergence errors (a non-finite norm now, or the sticky flag of an earlier step).
+func TestDivergenceAtLog(t *testing.T) {
+	be := cpu.New(1)
+	tc := config.Train{GradClip: 1}
+	clip := be.Alloc(3)
+	for _, c := range []struct {
+		g       []float32
+		norm    float64
+		clipped bool
+		err     string
+	}{
+		{[]float32{0.3, 0.4}, 0.5, false, ""},
+		{[]float32{3, 4}, 5, true, ""},
+		{[]float32{float32(math.NaN()), 1}, math.NaN(), false, "step 7: gradient norm is NaN (training diverged; try a smaller learning rate)"},
+		{[]float32{3, 4}, 5, false, "step 7: a gradient norm since the last log was NaN or infinite (training diverged; try a smaller learning rate)"},
+	} {
+		g := be.Alloc(len(c.g))
+		be.Upload(g, c.g)
+		be.GradClipScale(clip, g, float32(tc.GradClip))
+		norm, clipped, err := readClip(be, tc, clip, 7)
+		switch {
+		case c.err != "":
+			if err == nil || err.Error() != c.err {
+				t.Errorf("g = %v: error %v, want %q", c.g, err, c.err)
+			}
+		case err != nil || clipped != c.clipped || math.Abs(norm-c.norm) > 1e-6:
+			t.Errorf("g = %v: norm %v, clipped %v, error %v; want %v, %v, nil", c.g, norm, clipped, err, c.norm, c.clipped)
+		}
+	}
+}

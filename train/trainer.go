@@ -33,7 +33,10 @@ type Trainer struct {
 	Acts         *model.Activations
 	DPred        compute.Buffer // (B*T, C)
 	Loss         compute.Buffer // (1) sum of step losses since the last reset
-	GradScaled   bool           // whether the last step clipped
+	// Clip (3) is GradClipScale's output of the last step: the clipping
+	// factor, the gradient norm and the sticky divergence flag (read by GradNorm).
+	Clip compute.Buffer
+	last int // the last step run (for GradNorm's messages)
 }
 
 // NewTrainer uploads the state in st (Params, EMA, M, V) to be.
@@ -55,13 +58,13 @@ func NewTrainer(be compute.Backend, m *model.DiT, obj flow.Objective, tc config.
 		be: be, m: m, obj: obj, tc: tc, seed: seed,
 		Params: up(st.Params), EMA: up(st.EMA), M: up(st.M), V: up(st.V),
 		Grads: be.Alloc(m.NParams), Batch: flow.NewBatch(be, B, X), Acts: m.NewActivations(be, B),
-		DPred: be.Alloc(B * X), Loss: be.Alloc(1), Y: y,
+		DPred: be.Alloc(B * X), Loss: be.Alloc(1), Clip: be.Alloc(3), Y: y,
 	}
 }
 
 // Free releases the device state.
 func (tr *Trainer) Free() {
-	for _, b := range []compute.Buffer{tr.Params, tr.EMA, tr.M, tr.V, tr.Grads, tr.DPred, tr.Loss} {
+	for _, b := range []compute.Buffer{tr.Params, tr.EMA, tr.M, tr.V, tr.Grads, tr.DPred, tr.Loss, tr.Clip} {
 		tr.be.Free(b)
 	}
 	if tr.Y != nil {
@@ -73,9 +76,11 @@ func (tr *Trainer) Free() {
 
 // Step runs optimizer step `step` (1-based): noise and times from the Philox
 // streams of (seed, step), forward, CFM loss (added to Loss), backward, global
-// gradient-norm clipping, AdamW with the scheduled learning rate, and the EMA.
-// It returns the gradient norm before clipping and the learning rate.
-func (tr *Trainer) Step(step int) (gnorm, lr float64, err error) {
+// gradient-norm clipping (GradClipScale: the factor stays on the device),
+// AdamW with the scheduled learning rate (AdamWStepDev), and the EMA. It
+// reads nothing back from the device: the loss (Loss) and the gradient norm
+// (GradNorm) are read by the caller when it logs. It returns the learning rate.
+func (tr *Trainer) Step(step int) (lr float64) {
 	be, tc := tr.be, tr.tc
 	tr.obj.Prepare(be, tr.Batch, tr.seed, uint64(step))
 	be.Fill(tr.Grads, 0)
@@ -86,10 +91,8 @@ func (tr *Trainer) Step(step int) (gnorm, lr float64, err error) {
 	tr.m.Forward(be, tr.Params, tr.Acts, tr.Batch.Xt, tr.Batch.T, tr.Y)
 	tr.obj.Loss(be, tr.Loss, tr.DPred, tr.Acts.Out, tr.Batch)
 	tr.m.Backward(be, tr.Params, tr.Grads, tr.Acts, tr.Batch.Xt, tr.DPred)
-	gnorm, lr, tr.GradScaled, err = adamUpdate(be, tc, step, tr.Params, tr.Grads, tr.M, tr.V)
-	if err != nil {
-		return gnorm, lr, err
-	}
+	lr = adamUpdate(be, tc, step, tr.Params, tr.Grads, tr.M, tr.V, tr.Clip)
+	tr.last = step
 	if tc.EMADecay > 0 {
 		// EMA warm-up: the decay grows as (1+step)/(10+step) up to ema_decay, so early
 		// averages are not dominated by the initial weights.
@@ -97,25 +100,44 @@ func (tr *Trainer) Step(step int) (gnorm, lr float64, err error) {
 	} else {
 		be.Copy(tr.EMA, tr.Params)
 	}
-	return gnorm, lr, nil
+	return lr
 }
 
-// adamUpdate is one optimiser update of params from grads with the [train]
-// settings tc: global-norm clipping (the norm is read back), the LR schedule
-// and AdamW. It reports the gradient norm, the learning rate and whether the
-// gradient was clipped.
-func adamUpdate(be compute.Backend, tc config.Train, step int, params, grads, m, v compute.Buffer) (gnorm, lr float64, clipped bool, err error) {
-	gnorm = math.Sqrt(float64(be.SumSquares(grads)))
-	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
-		return gnorm, 0, false, fmt.Errorf("step %d: gradient norm is %g (training diverged; try a smaller learning rate)", step, gnorm)
-	}
-	scale := float32(1)
-	clipped = tc.GradClip > 0 && gnorm > tc.GradClip
-	if clipped {
-		scale = float32(tc.GradClip / gnorm)
-	}
+// GradNorm downloads the gradient norm of the last step (before clipping)
+// and whether that step clipped (norm > grad_clip); it waits for the queued
+// work. It returns an error when the gradient norm of any step since
+// NewTrainer was NaN or infinite (training diverged).
+func (tr *Trainer) GradNorm() (gnorm float64, clipped bool, err error) {
+	return readClip(tr.be, tr.tc, tr.Clip, tr.last)
+}
+
+// adamUpdate queues one optimiser update of params from grads with the
+// [train] settings tc: global-norm clipping computed on the device into clip
+// (3 floats, see compute.Backend.GradClipScale), the LR schedule and AdamW.
+// It reads nothing back and returns the learning rate.
+func adamUpdate(be compute.Backend, tc config.Train, step int, params, grads, m, v, clip compute.Buffer) (lr float64) {
+	be.GradClipScale(clip, grads, float32(tc.GradClip))
 	lr = LR(step, tc.Steps, tc.Warmup, tc.LR, tc.Schedule == "cosine", tc.MinLRRatio)
-	be.AdamWStep(params, grads, m, v, compute.AdamW{LR: float32(lr), Beta1: float32(tc.Beta1), Beta2: float32(tc.Beta2),
-		Eps: float32(tc.Eps), WeightDecay: float32(tc.WeightDecay), Step: step, GradScale: scale})
-	return gnorm, lr, clipped, nil
+	be.AdamWStepDev(params, grads, m, v, clip, compute.AdamW{LR: float32(lr), Beta1: float32(tc.Beta1), Beta2: float32(tc.Beta2),
+		Eps: float32(tc.Eps), WeightDecay: float32(tc.WeightDecay), Step: step, GradScale: 1})
+	return lr
+}
+
+// readClip downloads clip (written by adamUpdate at step `step`): the
+// gradient norm of that step, whether it was clipped, and an error when the
+// divergence flag is set (a non-finite norm at any step since clip was zeroed).
+func readClip(be compute.Backend, tc config.Train, clip compute.Buffer, step int) (gnorm float64, clipped bool, err error) {
+	var c [3]float32
+	be.Download(c[:], clip)
+	if err := be.Sync(); err != nil {
+		return 0, false, err
+	}
+	gnorm = float64(c[1])
+	switch {
+	case math.IsNaN(gnorm) || math.IsInf(gnorm, 0):
+		return gnorm, false, fmt.Errorf("step %d: gradient norm is %g (training diverged; try a smaller learning rate)", step, gnorm)
+	case c[2] != 0:
+		return gnorm, false, fmt.Errorf("step %d: a gradient norm since the last log was NaN or infinite (training diverged; try a smaller learning rate)", step)
+	}
+	return gnorm, tc.GradClip > 0 && gnorm > tc.GradClip, nil
 }

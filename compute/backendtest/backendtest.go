@@ -171,6 +171,8 @@ var All = []struct {
 	{"CFMInterp", TestCFMInterp},
 	{"CFMLoss", TestCFMLoss},
 	{"AdamWStep", TestAdamWStep},
+	{"GradClipScale", TestGradClipScale},
+	{"AdamWStepDev", TestAdamWStepDev},
 	{"EMA", TestEMA},
 	{"MSELoss", TestMSELoss},
 	{"SoftmaxCrossEntropy", TestSoftmaxCrossEntropy},

@@ -67,6 +67,10 @@
 //	VAETol    1e-5  GaussianSample and its backward: exp(lv/2), exp(lv), the KL sum
 //
 // MSELoss uses ElemTol for dpred and ReduceTol for the loss, as CFMLoss does.
+// GradClipScale uses ReduceTol for the norm and the factor (the sum of squares
+// over up to 2^20+1 cells, and squares beyond float32's range, need float64),
+// and checks NaN/Inf norms and the sticky divergence flag exactly;
+// AdamWStepDev uses ElemTol, as AdamWStep does.
 //
 // A failure prints the cell, the reference, the error and the allowed error,
 // and the base seed of the random inputs; set BACKENDTEST_SEED (or

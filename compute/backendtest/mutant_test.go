@@ -107,6 +107,14 @@ var mutants = []struct {
 	{"drop-offset", backendtest.TestDropLabels},                     // stream shifted by one element
 	{"drop-le", backendtest.TestDropLabels},                         // u <= p
 	{"drop-complement", backendtest.TestDropLabels},                 // u >= 1-p (the right fraction)
+
+	// Clipping and the optimizer step on the device.
+	{"clip-f32", backendtest.TestGradClipScale},             // float32 running sum of squares
+	{"clip-flag-reset", backendtest.TestGradClipScale},      // divergence flag cleared by a finite norm
+	{"clip-sumsq", backendtest.TestGradClipScale},           // scale[1] = sum of squares, not the norm
+	{"clip-nan-one", backendtest.TestGradClipScale},         // a NaN norm gives factor 1 (NaN hidden)
+	{"adamwdev-no-scale", backendtest.TestAdamWStepDev},     // scale[0] ignored
+	{"adamwdev-no-gradscale", backendtest.TestAdamWStepDev}, // o.GradScale ignored
 }
 
 func TestMutants(t *testing.T) {
@@ -639,6 +647,52 @@ func (b buggy) AdamWStep(params, grad, m, v compute.Buffer, o compute.AdamW) {
 		return
 	}
 	b.Backend.AdamWStep(params, grad, m, v, o)
+}
+
+func (b buggy) GradClipScale(scale, g compute.Buffer, maxNorm float32) {
+	sc := data(scale)
+	switch b.bug {
+	case "clip-f32":
+		var s float32
+		for _, v := range data(g) {
+			s += v * v
+		}
+		n := math.Sqrt(float64(s))
+		sc[0], sc[1] = 1, float32(n)
+		if maxNorm > 0 && n > float64(maxNorm) {
+			sc[0] = float32(float64(maxNorm) / n)
+		}
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			sc[2] = 1
+		}
+		return
+	case "clip-flag-reset":
+		b.Backend.GradClipScale(scale, g, maxNorm)
+		if !math.IsNaN(float64(sc[1])) && !math.IsInf(float64(sc[1]), 0) {
+			sc[2] = 0
+		}
+		return
+	}
+	b.Backend.GradClipScale(scale, g, maxNorm)
+	switch b.bug {
+	case "clip-sumsq":
+		sc[1] *= sc[1]
+	case "clip-nan-one":
+		if math.IsNaN(float64(sc[0])) {
+			sc[0] = 1
+		}
+	}
+}
+
+func (b buggy) AdamWStepDev(params, grad, m, v, scale compute.Buffer, o compute.AdamW) {
+	switch b.bug {
+	case "adamwdev-no-scale":
+		b.Backend.AdamWStep(params, grad, m, v, o)
+		return
+	case "adamwdev-no-gradscale":
+		o.GradScale = 1
+	}
+	b.Backend.AdamWStepDev(params, grad, m, v, scale, o)
 }
 
 func (b buggy) EMA(ema, params compute.Buffer, decay float32) {

@@ -94,3 +94,140 @@ func TestEMA(t *testing.T, b compute.Backend, o Options) {
 		}
 	}
 }
+
+// clipCases are GradClipScale thresholds relative to the norm of the
+// gradient: no clipping (0), a threshold above the norm, one below it.
+var clipCases = []float64{0, 2, 0.25}
+
+// TestGradClipScale checks GradClipScale against a float64 reference: the
+// norm (error scale: the norm; a float32 running sum over 2^20+1 cells errs by
+// more than the tolerance), the factor (error scale: the factor), the sticky
+// flag (exact), non-finite gradients, and squares that overflow float32.
+func TestGradClipScale(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, n := range redSizes {
+		for _, rel := range clipCases {
+			s.run(t, shape("n=%d,maxnorm=%gx", n, rel), func(t *testing.T) {
+				g := s.region("g", s.normal(n, 0.1))
+				want := refNorm(g.f64())
+				maxNorm := float32(rel * want)
+				sc := s.region("scale", []float32{nan, nan, 0})
+				b.GradClipScale(sc.buf, g.buf, maxNorm)
+				e := sc.expect()
+				e.v[0], e.mag[0] = refClip(want, maxNorm), refClip(want, maxNorm)
+				e.v[1], e.mag[1] = want, want
+				e.mag[2] = -1 // the flag stays 0
+				sc.check(t, e, s.o.ReduceTol)
+				g.unchanged(t)
+			})
+		}
+	}
+	// Squares of 1e30 overflow float32 (the norm does not): the sum must be float64.
+	s.run(t, "n=1000,overflow", func(t *testing.T) {
+		big := s.normal(1000, 1)
+		for i := range big {
+			big[i] *= 1e30
+		}
+		g := s.region("g", big)
+		want := refNorm(g.f64())
+		sc := s.region("scale", []float32{nan, nan, 0})
+		b.GradClipScale(sc.buf, g.buf, 1)
+		e := sc.expect()
+		e.v[0], e.mag[0] = refClip(want, 1), refClip(want, 1)
+		e.v[1], e.mag[1] = want, want
+		sc.check(t, e, s.o.ReduceTol)
+	})
+	// Non-finite gradients: the norm is NaN or Inf, the flag is set and stays
+	// set through a later finite call; the factor is NaN (NaN norm) or 0 (Inf).
+	for _, c := range []struct {
+		name   string
+		bad    float32
+		inf    bool
+		factor float32
+	}{{"nan", nan, false, nan}, {"inf", float32(math.Inf(-1)), true, 0}} {
+		s.run(t, "n=65537,"+c.name, func(t *testing.T) {
+			gd := s.normal(65537, 1)
+			gd[40000] = c.bad
+			g := s.region("g", gd)
+			sc := s.region("scale", []float32{nan, nan, 0})
+			b.GradClipScale(sc.buf, g.buf, 1)
+			if err := b.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			got := sc.download()
+			okNorm := math.IsNaN(float64(got[1]))
+			if c.inf {
+				okNorm = math.IsInf(float64(got[1]), 1)
+			}
+			okFactor := (math.IsNaN(float64(c.factor)) && math.IsNaN(float64(got[0]))) || got[0] == c.factor
+			if !okNorm || !okFactor || got[2] != 1 {
+				t.Errorf("GradClipScale with a %s gradient: scale = %v, want [%v, %s, 1]", c.name, got, c.factor, map[bool]string{false: "NaN", true: "+Inf"}[c.inf])
+			}
+			fine := s.region("fine", s.normal(7, 1))
+			b.GradClipScale(sc.buf, fine.buf, 0)
+			if err := b.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if got := sc.download(); got[0] != 1 || got[2] != 1 {
+				t.Errorf("after a finite gradient: scale = %v, want [1, %v, 1] (the flag is sticky)", got, refNorm(fine.f64()))
+			}
+			g.unchanged(t)
+		})
+	}
+	s.run(t, "bad-scale-length", func(t *testing.T) {
+		g := s.region("g", s.normal(7, 1))
+		sc := s.region("scale", []float32{0, 0})
+		mustPanic(t, "GradClipScale with a scale of 2", func() { b.GradClipScale(sc.buf, g.buf, 1) })
+	})
+}
+
+// refNorm is sqrt(sum_i x_i^2) in float64.
+func refNorm(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return sqrt(s)
+}
+
+// refClip is scale[0] of GradClipScale for the norm n.
+func refClip(n float64, maxNorm float32) float64 {
+	if maxNorm <= 0 || n <= float64(maxNorm) {
+		return 1
+	}
+	return float64(maxNorm) / n
+}
+
+// TestAdamWStepDev checks AdamWStepDev: AdamWStep's reference with the
+// gradient scaled by GradScale * scale[0], scale read from the device
+// (error scales: see refAdamW); scale is left alone.
+func TestAdamWStepDev(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, n := range []int{1, 7, 1000, 4099} {
+		for _, c := range adamCases {
+			for _, f := range []float32{1, 0.37, 0} {
+				s.run(t, shape("n=%d,step=%d,wd=%g,gradscale=%g,scale=%g", n, c.Step, c.WeightDecay, c.GradScale, f), func(t *testing.T) {
+					p := s.region("params", s.normal(n, 1))
+					g := s.region("grad", s.normal(n, 0.1))
+					m0, v0 := s.normal(n, 0.01), make([]float32, n)
+					for i, z := range s.normal(n, 0.03) {
+						v0[i] = z * z
+					}
+					m := s.region("m", m0)
+					v := s.region("v", v0)
+					sc := s.region("scale", []float32{f, 123, 0})
+					ep, em, ev := p.expect(), m.expect(), v.expect()
+					rc := c
+					rc.GradScale = c.GradScale * f
+					refAdamW(ep.v, ep.mag, g.f64(), em.v, em.mag, ev.v, ev.mag, rc)
+					b.AdamWStepDev(p.buf, g.buf, m.buf, v.buf, sc.buf, c)
+					p.check(t, ep, s.o.ElemTol)
+					m.check(t, em, s.o.ElemTol)
+					v.check(t, ev, s.o.ElemTol)
+					g.unchanged(t)
+					sc.unchanged(t)
+				})
+			}
+		}
+	}
+}

@@ -268,6 +268,46 @@ func (be *Backend) AdamWStep(params, grad, m, v compute.Buffer, o compute.AdamW)
 	})
 }
 
+// clipBlock is the block of GradClipScale's sum of squares: partial sums of
+// clipBlock cells in float64, added in block order (deterministic).
+const clipBlock = 1 << 14
+
+// GradClipScale writes the clipping factor, the norm and the divergence flag
+// of g into scale[0:3] (see compute.Backend).
+func (be *Backend) GradClipScale(scale, g compute.Buffer, maxNorm float32) {
+	sc, gs := Data(scale), Data(g)
+	need(len(sc) == 3, "GradClipScale: scale has %d elements, want 3", len(sc))
+	ss := be.sumBlocks(len(gs), clipBlock, 2, func(lo, hi int) float64 {
+		var s float64
+		for _, v := range gs[lo:hi] {
+			s += float64(v) * float64(v)
+		}
+		return s
+	})
+	n := math.Sqrt(ss)
+	sc[0] = clipFactor(n, maxNorm)
+	sc[1] = float32(n)
+	if math.IsNaN(n) || math.IsInf(n, 0) {
+		sc[2] = 1
+	}
+}
+
+// clipFactor is scale[0] of GradClipScale for the norm n.
+func clipFactor(n float64, maxNorm float32) float32 {
+	if maxNorm <= 0 || n <= float64(maxNorm) {
+		return 1
+	}
+	return float32(float64(maxNorm) / n)
+}
+
+// AdamWStepDev is AdamWStep with GradScale multiplied by scale[0].
+func (be *Backend) AdamWStepDev(params, grad, m, v, scale compute.Buffer, o compute.AdamW) {
+	sc := Data(scale)
+	need(len(sc) >= 1, "AdamWStepDev: empty scale")
+	o.GradScale *= sc[0]
+	be.AdamWStep(params, grad, m, v, o)
+}
+
 // EMA sets ema = decay ema + (1-decay) params.
 func (be *Backend) EMA(ema, params compute.Buffer, decay float32) {
 	es, ps := Data(ema), Data(params)
