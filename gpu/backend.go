@@ -28,6 +28,10 @@ const (
 	errGather    = 1    // ERR_GATHER_INDEX
 	errLabel     = 2    // ERR_LABEL
 	stageFloats  = 4 << 20
+	// blasWorkspace is the cuBLAS workspace set at New (cublasSetWorkspace):
+	// with it cuBLAS never allocates in a GEMM, as stream capture requires.
+	// 32 MiB is cuBLAS's recommendation for Hopper (4 MiB before).
+	blasWorkspace = 32 << 20
 )
 
 // Options configure New.
@@ -53,7 +57,15 @@ type Backend struct {
 	errw   cu.DevicePtr // the device error word (uint32)
 	coef   *Buf         // path coefficients, 4 per sample (grown)
 	delta  *Buf         // attention backward: dout . out per row (grown)
+	blasWS cu.DevicePtr // the cuBLAS workspace (blasWorkspace bytes)
 	closed bool
+
+	// capturing is set between Capture's begin and end of stream capture:
+	// the calls that allocate or wait for the device then panic (noCapture).
+	capturing bool
+	// allocBytes and peakBytes count the bytes of the live buffers of Alloc
+	// and scratch (the high-water mark is reported by PeakAllocBytes).
+	allocBytes, peakBytes int64
 }
 
 var _ compute.Backend = (*Backend)(nil)
@@ -128,13 +140,16 @@ func New(o Options) (*Backend, error) {
 	for _, a := range []struct {
 		p     *cu.DevicePtr
 		bytes int64
-	}{{&be.part, redMaxBlocks * 8}, {&be.scalar, 4}, {&be.errw, 4}} {
+	}{{&be.part, redMaxBlocks * 8}, {&be.scalar, 4}, {&be.errw, 4}, {&be.blasWS, blasWorkspace}} {
 		if *a.p, err = cu.MemAlloc(a.bytes); err != nil {
 			return fail("cuMemAlloc(%d): %v", a.bytes, err)
 		}
 	}
 	if err := cu.MemsetD32(be.errw, 0, 1); err != nil {
 		return fail("cuMemsetD32: %v", err)
+	}
+	if err := be.blas.setWorkspace(be.blasWS, blasWorkspace); err != nil {
+		return fail("%v", err)
 	}
 	return be, nil
 }
@@ -179,7 +194,7 @@ func indexNUL(b []byte) int {
 
 // release frees what New acquired (best effort; used on failure and by Close).
 func (be *Backend) release() {
-	for _, p := range []cu.DevicePtr{be.part, be.scalar, be.errw} {
+	for _, p := range []cu.DevicePtr{be.part, be.scalar, be.errw, be.blasWS} {
 		if p != 0 {
 			cu.MemFree(p)
 		}
@@ -206,6 +221,9 @@ func (be *Backend) Close() error {
 	defer be.leave()
 	if be.closed {
 		return nil
+	}
+	if be.capturing {
+		return fmt.Errorf("gpu: Close inside Capture")
 	}
 	err := be.stream.Synchronize()
 	be.release()
@@ -243,6 +261,15 @@ func (be *Backend) enter() {
 func (be *Backend) leave() {
 	runtime.UnlockOSThread()
 	be.mu.Unlock()
+}
+
+// noCapture panics when called between Capture's begin and end: op would
+// allocate or wait for the device, which stream capture forbids. The caller
+// holds enter.
+func (be *Backend) noCapture(op string) {
+	if be.capturing {
+		panic(fmt.Sprintf("gpu: %s inside Capture (it allocates or waits for the device)", op))
+	}
 }
 
 func need(cond bool, format string, args ...any) {
@@ -285,8 +312,10 @@ func (be *Backend) Alloc(n int) compute.Buffer {
 	}
 	be.enter()
 	defer be.leave()
+	be.noCapture("Alloc")
 	p, err := cu.MemAlloc(int64(n) * 4)
 	check(err, "Alloc(%d floats)", n)
+	be.count(int64(n) * 4)
 	b.p = p
 	check(cu.MemsetD32Async(p, 0, int64(n), be.stream), "Alloc: zeroing")
 	return b
@@ -301,8 +330,10 @@ func (be *Backend) Free(x compute.Buffer) {
 	}
 	be.enter()
 	defer be.leave()
+	be.noCapture("Free")
 	check(be.stream.Synchronize(), "Free: waiting for queued work")
 	check(cu.MemFree(b.p), "Free")
+	be.count(-int64(b.n) * 4)
 	b.p, b.n = 0, 0
 }
 
@@ -319,6 +350,7 @@ func (be *Backend) Upload(dst compute.Buffer, src []float32) {
 	need(len(src) <= d.n, "Upload of %d into %d", len(src), d.n)
 	be.enter()
 	defer be.leave()
+	be.noCapture("Upload")
 	for off := 0; off < len(src); off += stageFloats {
 		c := min(stageFloats, len(src)-off)
 		copy(be.stage.floats(c), src[off:off+c])
@@ -333,6 +365,7 @@ func (be *Backend) Download(dst []float32, src compute.Buffer) {
 	need(len(dst) <= s.n, "Download of %d from %d", len(dst), s.n)
 	be.enter()
 	defer be.leave()
+	be.noCapture("Download")
 	for off := 0; off < len(dst); off += stageFloats {
 		c := min(stageFloats, len(dst)-off)
 		check(cu.MemcpyDtoHAsync(be.stage.p, s.p+cu.DevicePtr(off*4), int64(c)*4, be.stream), "Download")
@@ -346,6 +379,9 @@ func (be *Backend) Download(dst []float32, src compute.Buffer) {
 func (be *Backend) Sync() error {
 	be.enter()
 	defer be.leave()
+	if be.capturing {
+		return fmt.Errorf("gpu: Sync inside Capture")
+	}
 	if err := be.stream.Synchronize(); err != nil {
 		return fmt.Errorf("gpu: %v", err)
 	}
@@ -374,6 +410,10 @@ func (be *Backend) Sync() error {
 // stream around it, in milliseconds (it waits for f's work).
 func (be *Backend) Time(f func()) (float64, error) {
 	be.enter()
+	if be.capturing {
+		be.leave()
+		return 0, fmt.Errorf("gpu: Time inside Capture")
+	}
 	start, err := cu.MakeEvent(0)
 	if err == nil {
 		err = start.Record(be.stream)
@@ -406,12 +446,15 @@ func (be *Backend) scratch(b **Buf, n int) *Buf {
 	if *b != nil && (*b).n >= n {
 		return *b
 	}
+	be.noCapture("growing a scratch buffer (run the captured function once before Capture)")
 	if *b != nil {
 		check(be.stream.Synchronize(), "scratch: waiting for queued work")
 		check(cu.MemFree((*b).p), "scratch: free")
+		be.count(-int64((*b).n) * 4)
 	}
 	p, err := cu.MemAlloc(int64(n) * 4)
 	check(err, "scratch(%d floats)", n)
+	be.count(int64(n) * 4)
 	*b = &Buf{p: p, n: n, be: be}
 	return *b
 }
@@ -484,7 +527,42 @@ func (be *Backend) finish(g dim, out cu.DevicePtr, div, mul float64, mode int) {
 
 // readScalar downloads be.scalar (waits for queued work).
 func (be *Backend) readScalar() float32 {
+	be.noCapture("a scalar reduction (Sum, SumSquares, ErrNorm) read back")
 	check(cu.MemcpyDtoHAsync(be.stage.p, be.scalar, 4, be.stream), "reading a scalar")
 	check(be.stream.Synchronize(), "waiting for a scalar")
 	return *(*float32)(be.stage.p)
+}
+
+// count adds d bytes to the live allocation and updates the high-water mark.
+// The caller holds enter.
+func (be *Backend) count(d int64) {
+	be.allocBytes += d
+	be.peakBytes = max(be.peakBytes, be.allocBytes)
+}
+
+// PeakAllocBytes returns the high-water mark of the bytes held by buffers
+// from Alloc and the backend's scratch buffers since New (or the last
+// ResetPeak). It leaves out the backend's fixed allocations (staging,
+// reduction partials, the cuBLAS workspace: see MemInfo) and the CUDA
+// context itself.
+func (be *Backend) PeakAllocBytes() int64 {
+	be.enter()
+	defer be.leave()
+	return be.peakBytes
+}
+
+// ResetPeak sets the high-water mark of PeakAllocBytes to the bytes held now.
+func (be *Backend) ResetPeak() {
+	be.enter()
+	defer be.leave()
+	be.peakBytes = be.allocBytes
+}
+
+// MemInfo returns the device's free and total memory (cuMemGetInfo): used =
+// total - free counts every process on the device, contexts included.
+func (be *Backend) MemInfo() (free, total int64, err error) {
+	be.enter()
+	defer be.leave()
+	f, t, err := cu.MemInfo()
+	return int64(f), int64(t), err
 }

@@ -24,6 +24,12 @@ static int lf_cublas_create(cublasHandle_t* h, void* stream, int tf32) {
 
 static int lf_cublas_destroy(cublasHandle_t h) { return (int)cublasDestroy(h); }
 
+// lf_cublas_workspace gives cuBLAS a preallocated workspace, so a GEMM never
+// allocates (required inside stream capture).
+static int lf_cublas_workspace(cublasHandle_t h, CUdeviceptr ws, size_t bytes) {
+	return (int)cublasSetWorkspace(h, (void*)ws, bytes);
+}
+
 // lf_gemm: row-major C_b = alpha op(A_b) op(B_b) + beta C_b, b < batch.
 // mode 0: fp32, 1: TF32 tensor ops, 2: bf16 tensor ops (fp32 in and out).
 static int lf_gemm(cublasHandle_t h, int ta, int tb, int m, int n, int k, float alpha,
@@ -108,6 +114,14 @@ func newBlas(stream *cu.Stream, m Math) (*blasHandle, error) {
 }
 
 func (b *blasHandle) destroy() { C.lf_cublas_destroy(b.h) }
+
+// setWorkspace makes cuBLAS use the device memory ws of the given size.
+func (b *blasHandle) setWorkspace(ws cu.DevicePtr, bytes int) error {
+	if s := C.lf_cublas_workspace(b.h, C.CUdeviceptr(ws), C.size_t(bytes)); s != 0 {
+		return fmt.Errorf("cublasSetWorkspace(%d bytes): status %d", bytes, int(s))
+	}
+	return nil
+}
 
 func (b *blasHandle) gemm(ta, tb bool, m, n, k int, alpha float32, a cu.DevicePtr, lda, sa int,
 	bp cu.DevicePtr, ldb, sb int, beta float32, c cu.DevicePtr, ldc, sc, batch int, math Math) int {
