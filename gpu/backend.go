@@ -240,6 +240,10 @@ func (be *Backend) DeviceName() string { return be.name }
 // GemmMath returns how Gemm multiplies.
 func (be *Backend) GemmMath() Math { return be.math }
 
+// Precision names the arithmetic of the GEMMs ("tf32", "fp32" or "bf16");
+// every other op computes in fp32 with float64 reductions. bin/bench reports it.
+func (be *Backend) Precision() string { return be.math.String() }
+
 // enter locks the backend and this goroutine's OS thread and makes the
 // context current on it; leave undoes it. Every method brackets its CUDA
 // calls with them.

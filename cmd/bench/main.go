@@ -3,8 +3,17 @@
 //
 //	bench [-backend cpu|cuda] [--tokens T --chans C --d D --layers L --heads H]
 //	      [--batch B --steps K --nsample N --nfe F] [--shape cpu-s|gpu-s|gpu-m]
+//	      [-peak-tflops P]
 //
-// The default shape is cpu-s. Exit status: 0 ok, 2 bad input, 1 other failure.
+// The default shape is cpu-s. With -backend cuda the train line also carries
+// "mfu" (model FLOPs per step, 3 x DiT.FLOPs(B) for forward and backward,
+// over the step time and P TFLOP/s, default the H100's measured dense bf16
+// rate), "peak_mem_mb" (the backend's allocation high-water mark: every
+// buffer and scratch buffer, not the CUDA context, cuBLAS workspace or
+// staging) and "device_used_mb" (cuMemGetInfo's total - free after the run,
+// every allocation on the device included); "precision" names the GEMM
+// arithmetic (tf32 unless LATENTFLOW_GEMM says fp32 or bf16).
+// Exit status: 0 ok, 2 bad input, 1 other failure.
 package main
 
 import (
@@ -54,6 +63,7 @@ func run(args []string) error {
 	N := fs.Int("nsample", 0, "samples for the Euler benchmark")
 	nfe := fs.Int("nfe", 0, "Euler steps (NFE)")
 	skipSample := fs.Bool("no-sample", false, "skip the sampling benchmark")
+	peakTFLOPs := fs.Float64("peak-tflops", 790, "peak TFLOP/s for MFU (default: H100 dense bf16, measured on 8192^3)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -74,6 +84,9 @@ func run(args []string) error {
 	}
 	if *steps <= 0 || *warm < 0 {
 		return cli.Inputf("-steps %d, -warmup %d: want steps > 0 and warmup >= 0", *steps, *warm)
+	}
+	if !(*peakTFLOPs > 0) {
+		return cli.Inputf("-peak-tflops %g: want > 0", *peakTFLOPs)
 	}
 	cfg := config.Default()
 	cfg.Device = *backend
@@ -97,8 +110,16 @@ func run(args []string) error {
 	tr := train.NewTrainer(be, m, obj, cfg.Train, 1, st)
 	be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: flow.StreamData})
 
+	precision := "fp32"
+	if p, ok := be.(interface{ Precision() string }); ok {
+		precision = p.Precision()
+	}
+	device := deviceName(be.Name())
+	if d, ok := be.(interface{ DeviceName() string }); ok {
+		device = d.DeviceName()
+	}
 	common := map[string]any{"impl": "latentflow-" + be.Name(), "tokens": s.T, "chans": s.C, "d": s.D, "layers": s.L,
-		"heads": s.H, "precision": "fp32", "device": deviceName(be.Name()), "commit": commitID()}
+		"heads": s.H, "precision": precision, "device": device, "commit": commitID()}
 	emit := func(kv map[string]any) error {
 		for k, v := range common {
 			kv[k] = v
@@ -125,8 +146,17 @@ func run(args []string) error {
 	}
 	dt := time.Since(t0).Seconds() / float64(*steps)
 	flops := 3 * m.FLOPs(s.B)
-	if err := emit(map[string]any{"what": "train", "params": m.NParams, "batch": s.B, "step_ms": dt * 1e3,
-		"samples_per_s": float64(s.B) / dt, "gflop_per_s": flops / dt / 1e9}); err != nil {
+	line := map[string]any{"what": "train", "params": m.NParams, "batch": s.B, "step_ms": dt * 1e3,
+		"samples_per_s": float64(s.B) / dt, "gflop_per_s": flops / dt / 1e9}
+	if be.Name() == "cuda" {
+		line["mfu"] = flops / dt / (*peakTFLOPs * 1e12)
+		line["peak_tflops"] = *peakTFLOPs
+		addMem(line, be)
+	}
+	if _, _, err := tr.GradNorm(); err != nil {
+		return err
+	}
+	if err := emit(line); err != nil {
 		return err
 	}
 	if *skipSample || s.N == 0 {
@@ -140,6 +170,23 @@ func run(args []string) error {
 	sec := time.Since(t0).Seconds()
 	return emit(map[string]any{"what": "sample_euler", "n": s.N, "nfe": stats.NFE, "s": sec,
 		"samples_per_s": float64(s.N) / sec, "nfe_per_s": float64(stats.NFE) / sec})
+}
+
+// addMem adds the CUDA backend's memory figures to a JSON line (see the
+// package comment); a backend without them adds nothing.
+func addMem(line map[string]any, be any) {
+	const mb = 1 << 20
+	if p, ok := be.(interface{ PeakAllocBytes() int64 }); ok {
+		line["peak_mem_mb"] = float64(p.PeakAllocBytes()) / mb
+		line["peak_mem_source"] = "backend allocation high-water mark"
+	}
+	if m, ok := be.(interface {
+		MemInfo() (free, total int64, err error)
+	}); ok {
+		if free, total, err := m.MemInfo(); err == nil {
+			line["device_used_mb"] = float64(total-free) / mb
+		}
+	}
 }
 
 func commitID() string {
