@@ -244,3 +244,24 @@ type Backend interface {
 	// u_i < p, u the Philox uniform stream k (classifier-free guidance training).
 	DropLabels(y Buffer, k philox.Key, p, null float32)
 }
+
+// Graph is a recorded sequence of a backend's operations (a CUDA graph),
+// replayed by Launch with the arguments it was recorded with: the same
+// buffers, sizes and scalars (Philox keys, learning rates); the buffers'
+// contents are whatever they hold at the replay.
+type Graph interface {
+	// Launch queues one replay (it does not wait: Sync does).
+	Launch() error
+	// Close waits for queued work and releases the graph.
+	Close() error
+}
+
+// Capturer is implemented by backends that can record operations into a
+// Graph (the CUDA backend; the CPU backend does not). CaptureGraph runs
+// nothing: it records what fn queues. Inside fn, operations that allocate or
+// read back (Alloc, Free, Upload, Download, Sync, Sum, SumSquares, ErrNorm)
+// are errors; run fn once before capturing it, so that scratch buffers have
+// their final sizes.
+type Capturer interface {
+	CaptureGraph(fn func()) (Graph, error)
+}

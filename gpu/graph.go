@@ -35,6 +35,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+
+	"github.com/latentflow/latentflow/compute"
 )
 
 // Graph is a captured sequence of the backend's operations, replayed by Launch.
@@ -106,6 +108,17 @@ func (be *Backend) Capture(fn func()) (g *Graph, err error) {
 	if r := C.lf_instantiate(&g.exec, graph); r != 0 {
 		C.lf_graph_destroy(graph)
 		return nil, fmt.Errorf("gpu: cuGraphInstantiateWithFlags: %s", resultName(int(r)))
+	}
+	return g, nil
+}
+
+var _ compute.Capturer = (*Backend)(nil)
+
+// CaptureGraph is Capture returning a compute.Graph (compute.Capturer).
+func (be *Backend) CaptureGraph(fn func()) (compute.Graph, error) {
+	g, err := be.Capture(fn)
+	if err != nil {
+		return nil, err
 	}
 	return g, nil
 }

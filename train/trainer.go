@@ -103,6 +103,21 @@ func (tr *Trainer) Step(step int) (lr float64) {
 	return lr
 }
 
+// CaptureStep records optimizer step `step` into a graph on a backend that
+// can capture (compute.Capturer: the CUDA backend) without running it. Each
+// Launch replays that very step: the same noise, times, label dropout, learning
+// rate, bias corrections and EMA decay, on the current weights and batch. That
+// times the step's work exactly (bin/bench -graph); a training loop needs the
+// per-step values on the device first (docs/gpu-notes.md). Run at least one
+// Step before, so scratch buffers have their final sizes.
+func (tr *Trainer) CaptureStep(step int) (compute.Graph, error) {
+	c, ok := tr.be.(compute.Capturer)
+	if !ok {
+		return nil, fmt.Errorf("train: the %s backend cannot capture a step (CUDA graphs only)", tr.be.Name())
+	}
+	return c.CaptureGraph(func() { tr.Step(step) })
+}
+
 // GradNorm downloads the gradient norm of the last step (before clipping)
 // and whether that step clipped (norm > grad_clip); it waits for the queued
 // work. It returns an error when the gradient norm of any step since

@@ -12,7 +12,9 @@
 // buffer and scratch buffer, not the CUDA context, cuBLAS workspace or
 // staging) and "device_used_mb" (cuMemGetInfo's total - free after the run,
 // every allocation on the device included); "precision" names the GEMM
-// arithmetic (tf32 unless LATENTFLOW_GEMM says fp32 or bf16).
+// arithmetic (tf32 unless LATENTFLOW_GEMM says fp32 or bf16). -graph (CUDA)
+// captures step warmup+1 once and times its replays ("graph": true): the
+// same work per step, with that step's noise and learning rate repeated.
 // Exit status: 0 ok, 2 bad input, 1 other failure.
 package main
 
@@ -26,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/flow"
 	"github.com/latentflow/latentflow/internal/cli"
@@ -63,6 +66,7 @@ func run(args []string) error {
 	N := fs.Int("nsample", 0, "samples for the Euler benchmark")
 	nfe := fs.Int("nfe", 0, "Euler steps (NFE)")
 	skipSample := fs.Bool("no-sample", false, "skip the sampling benchmark")
+	graph := fs.Bool("graph", false, "cuda: time replays of one captured train step (a CUDA graph of step warmup+1, its noise and LR repeated)")
 	peakTFLOPs := fs.Float64("peak-tflops", 790, "peak TFLOP/s for MFU (default: H100 dense bf16, measured on 8192^3)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -84,6 +88,9 @@ func run(args []string) error {
 	}
 	if *steps <= 0 || *warm < 0 {
 		return cli.Inputf("-steps %d, -warmup %d: want steps > 0 and warmup >= 0", *steps, *warm)
+	}
+	if *graph && *warm < 1 {
+		return cli.Inputf("-graph needs -warmup >= 1 (a direct step sizes the scratch buffers before capture)")
 	}
 	if !(*peakTFLOPs > 0) {
 		return cli.Inputf("-peak-tflops %g: want > 0", *peakTFLOPs)
@@ -132,6 +139,16 @@ func run(args []string) error {
 		return nil
 	}
 	var t0 time.Time
+	var g compute.Graph
+	if *graph {
+		for i := 1; i <= *warm; i++ {
+			tr.Step(i)
+		}
+		if g, err = tr.CaptureStep(*warm + 1); err != nil {
+			return cli.Input(err)
+		}
+		defer g.Close()
+	}
 	for i := 1; i <= *warm+*steps; i++ {
 		if i == *warm+1 {
 			if err := be.Sync(); err != nil {
@@ -139,7 +156,14 @@ func run(args []string) error {
 			}
 			t0 = time.Now()
 		}
-		tr.Step(i)
+		switch {
+		case g == nil:
+			tr.Step(i)
+		case i > *warm:
+			if err := g.Launch(); err != nil {
+				return err
+			}
+		}
 	}
 	if err := be.Sync(); err != nil {
 		return err
@@ -148,6 +172,9 @@ func run(args []string) error {
 	flops := 3 * m.FLOPs(s.B)
 	line := map[string]any{"what": "train", "params": m.NParams, "batch": s.B, "step_ms": dt * 1e3,
 		"samples_per_s": float64(s.B) / dt, "gflop_per_s": flops / dt / 1e9}
+	if *graph {
+		line["graph"] = true
+	}
 	if be.Name() == "cuda" {
 		line["mfu"] = flops / dt / (*peakTFLOPs * 1e12)
 		line["peak_tflops"] = *peakTFLOPs
