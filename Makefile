@@ -8,7 +8,7 @@ CMDS    := train sample bench
 # GEMM its AVX2/FMA micro-kernel; without it the portable kernel is used.
 export GOEXPERIMENT ?= simd
 
-.PHONY: build test vet bench gpu test-gpu bench-gpu kernels kernels-check ptxas-v vet-cuda clean
+.PHONY: build test vet bench gpu test-gpu bench-gpu bench-compare kernels kernels-check ptxas-v vet-cuda clean
 
 build:
 	@mkdir -p bin
@@ -88,6 +88,12 @@ test-gpu:
 bench-gpu: gpu
 	./bin/bench -backend cuda -shape gpu-s
 	./bin/bench -backend cuda -shape gpu-m
+
+# bin/bench beside the PyTorch anchor (4 modes) on gpu-s and gpu-m, in one run
+# on the GPU host; raw JSON lines and ratios in $(CMP_OUT) (bench/compare.sh).
+CMP_OUT ?= bench/out
+bench-compare: gpu
+	bash bench/compare.sh $(CMP_OUT) gpu-s gpu-m
 
 clean:
 	rm -rf bin gpu-test.log

@@ -3,7 +3,8 @@
 // of package kernels (PTX embedded in the binary, JIT-compiled by the driver)
 // launched through gorgonia.org/cu, plus a thin cgo binding of our own for
 // what cu lacks: cuBLAS on our stream (TF32 tensor-op and bf16 GEMM via
-// cublasGemmStridedBatchedEx), pinned host memory (cuMemHostAlloc), and a
+// cublasGemmStridedBatchedEx, with a preallocated workspace), pinned host
+// memory (cuMemHostAlloc), stream capture into CUDA graphs (graph.go), and a
 // guard around cuInit (see below).
 //
 // # Builds
@@ -34,6 +35,18 @@
 // from any goroutine (test subtests run on their own goroutines) and calls
 // from several goroutines are serialised. All work is queued on one stream;
 // only Download, Sync and the scalar reductions wait for it.
+//
+// # CUDA graphs
+//
+// Backend.Capture records what a function queues on the stream into a graph
+// (stream capture, global mode) and Graph.Launch replays it with one driver
+// call; kernel arguments are fixed at capture. Capture holds the backend's
+// mutex only around the begin and the end of the capture (the captured ops
+// take it as usual) and runs on one OS thread. During a capture the calls
+// that allocate or wait for the device panic ("... inside Capture"), and
+// Capture turns that into its error after ending the capture, so the stream
+// stays usable; cuBLAS never allocates (its workspace is set at New). No
+// other goroutine may use the backend during a capture.
 //
 // # Errors
 //
