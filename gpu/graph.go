@@ -149,6 +149,9 @@ func (g *Graph) Close() error {
 	be := g.be
 	be.enter()
 	defer be.leave()
+	if be.capturing {
+		return errors.New("gpu: Graph.Close inside Capture")
+	}
 	var err error
 	if e := be.stream.Synchronize(); e != nil {
 		err = fmt.Errorf("gpu: Graph.Close: %v", e)
