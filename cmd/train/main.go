@@ -53,6 +53,13 @@ func run(args []string) error {
 	for _, f := range res.Files {
 		fmt.Printf("  %s\n", f)
 	}
-	fmt.Printf("sample with: bin/sample -ckpt %s -n 2000 -png samples.png\n", res.Ckpt)
+	switch {
+	case cfg.Data.Images() && cfg.Model.NumClasses > 0:
+		fmt.Printf("sample with: bin/sample -ckpt %s -class all -per-class 10 -png grid.png -npy samples.npy\n", res.Ckpt)
+	case cfg.Data.Images():
+		fmt.Printf("sample with: bin/sample -ckpt %s -n 100 -png grid.png -npy samples.npy\n", res.Ckpt)
+	default:
+		fmt.Printf("sample with: bin/sample -ckpt %s -n 2000 -png samples.png\n", res.Ckpt)
+	}
 	return nil
 }
