@@ -40,23 +40,7 @@ func TestAutoencoderOracleGorgonia(t *testing.T) {
 			_, _, _, grads := aeRun(be, m, params, x, drec, B, k)
 
 			o := &oracleGraph{t: t, g: G.NewGraph()}
-			f64 := func(v []float32) []float64 {
-				d := make([]float64, len(v))
-				for i := range v {
-					d[i] = float64(v[i])
-				}
-				return d
-			}
-			p := map[string]*G.Node{}
-			var wrt []*G.Node
-			for _, tn := range m.Layout {
-				r, c := 1, tn.N
-				if len(tn.Shape) == 2 {
-					r, c = tn.Shape[0], tn.Shape[1]
-				}
-				n := o.mat(r, c, f64(params[tn.Off:tn.Off+tn.N]), tn.Name)
-				p[tn.Name], wrt = n, append(wrt, n)
-			}
+			p, wrt := o.params(m.Layout, params)
 			mlp := func(h *G.Node, prefix string, layers int) *G.Node {
 				for i := 0; i < layers; i++ {
 					name := fmt.Sprintf("%slayers.%d.", prefix, i)

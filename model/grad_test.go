@@ -67,26 +67,34 @@ func TestDiTFiniteDifferences(t *testing.T) {
 				return s
 			}
 			grad := backwardHost(be, m, p, x, ts, y, dout, B)
-			const h = 1e-2
-			var worst float64
-			for i := range p {
-				old := p[i]
-				p[i] = old + h
-				lp := loss(p)
-				p[i] = old - h
-				lm := loss(p)
-				p[i] = old
-				fd := (lp - lm) / (2 * h)
-				g := float64(grad[i])
-				if d := math.Abs(fd - g); d > 6e-3+2e-2*math.Abs(g) {
-					t.Errorf("seed %d: param %d (%s): backward %g, finite difference %g", seed, i, m.nameOf(i), g, fd)
-				} else {
-					worst = math.Max(worst, d)
-				}
-			}
-			t.Logf("max |fd - backward| = %.2e over %d parameters", worst, len(p))
+			checkFiniteDifferences(t, seed, p, loss, grad, m.nameOf, 6e-3)
 		})
 	}
+}
+
+// checkFiniteDifferences compares grad with central differences (step 1e-2)
+// of loss at every element of p: |fd - g| <= abs + 2e-2|g| (see
+// TestDiTFiniteDifferences for the tolerance).
+func checkFiniteDifferences(t *testing.T, seed uint64, p []float32, loss func([]float32) float64, grad []float32, nameOf func(int) string, abs float64) {
+	t.Helper()
+	const h = 1e-2
+	var worst float64
+	for i := range p {
+		old := p[i]
+		p[i] = old + h
+		lp := loss(p)
+		p[i] = old - h
+		lm := loss(p)
+		p[i] = old
+		fd := (lp - lm) / (2 * h)
+		g := float64(grad[i])
+		if d := math.Abs(fd - g); d > abs+2e-2*math.Abs(g) {
+			t.Errorf("seed %d: param %d (%s): backward %g, finite difference %g", seed, i, nameOf(i), g, fd)
+		} else {
+			worst = math.Max(worst, d)
+		}
+	}
+	t.Logf("max |fd - backward| = %.2e over %d parameters", worst, len(p))
 }
 
 func (m *DiT) nameOf(i int) string {

@@ -73,6 +73,30 @@ func (o *oracleGraph) sel(r, c, r0, c0, n int) *G.Node {
 	return o.mat(r, c, d, "sel")
 }
 
+// params makes an input node per tensor of a flat parameter layout (matrices
+// as (rows, last dimension), vectors as one row), by name and in layout order.
+func (o *oracleGraph) params(layout []Tensor, flat []float32) (map[string]*G.Node, []*G.Node) {
+	p := map[string]*G.Node{}
+	var wrt []*G.Node
+	for _, tn := range layout {
+		r, c := 1, tn.N
+		if len(tn.Shape) >= 2 {
+			r, c = tn.N/tn.Shape[len(tn.Shape)-1], tn.Shape[len(tn.Shape)-1]
+		}
+		n := o.mat(r, c, f64(flat[tn.Off:tn.Off+tn.N]), tn.Name)
+		p[tn.Name], wrt = n, append(wrt, n)
+	}
+	return p, wrt
+}
+
+func f64(v []float32) []float64 {
+	d := make([]float64, len(v))
+	for i := range v {
+		d[i] = float64(v[i])
+	}
+	return d
+}
+
 func (o *oracleGraph) mul(a, b *G.Node) *G.Node  { return o.must(G.Mul(a, b)) }
 func (o *oracleGraph) add(a, b *G.Node) *G.Node  { return o.must(G.Add(a, b)) }
 func (o *oracleGraph) sub(a, b *G.Node) *G.Node  { return o.must(G.Sub(a, b)) }
@@ -156,26 +180,8 @@ func oracleDiT(t *testing.T, m *DiT, params, x, ts, y, u []float32, B int) oracl
 	c := m.Cfg
 	T, D, N := c.T, c.D, B*c.T
 	o := &oracleGraph{t: t, g: G.NewGraph()}
-	f64 := func(v []float32) []float64 {
-		d := make([]float64, len(v))
-		for i := range v {
-			d[i] = float64(v[i])
-		}
-		return d
-	}
-
 	// parameters: weights (out, in), biases (1, out), pos (T, D), y_emb (K+1, D)
-	p := map[string]*G.Node{}
-	var wrt []*G.Node
-	for _, tn := range m.Layout {
-		r, cc := 1, tn.N
-		if len(tn.Shape) >= 2 {
-			r, cc = tn.N/tn.Shape[len(tn.Shape)-1], tn.Shape[len(tn.Shape)-1]
-		}
-		n := o.mat(r, cc, f64(params[tn.Off:tn.Off+tn.N]), tn.Name)
-		p[tn.Name] = n
-		wrt = append(wrt, n)
-	}
+	p, wrt := o.params(m.Layout, params)
 	lin := func(x *G.Node, name string) *G.Node { return o.linear(x, p[name+".weight"], p[name+".bias"]) }
 
 	// constants

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/latentflow/latentflow/compute"
@@ -46,11 +45,7 @@ func AEConfig(c config.Config, h, w int) model.AEConfig {
 // Save writes the autoencoder atomically as safetensors.
 func (a *AE) Save(path string) error {
 	c := a.Model.Cfg
-	var ts []safetensors.Tensor
-	for _, t := range a.Model.Layout {
-		ts = append(ts, safetensors.Tensor{Name: t.Name, Shape: slices.Clone(t.Shape), Data: a.Params[t.Off : t.Off+t.N]})
-	}
-	ts = append(ts, safetensors.Tensor{Name: "latent.mean", Shape: []int{c.C}, Data: a.Mean},
+	ts := append(layoutTensors("", a.Model.Layout, a.Params), safetensors.Tensor{Name: "latent.mean", Shape: []int{c.C}, Data: a.Mean},
 		safetensors.Tensor{Name: "latent.std", Shape: []int{c.C}, Data: a.Std})
 	hid := make([]string, len(c.Hidden))
 	for i, h := range c.Hidden {
@@ -103,10 +98,7 @@ func LoadAE(path string, h, w, T, C int) (*AE, error) {
 		return nil, fmt.Errorf("%s: bad kl_weight %q in metadata", path, meta["kl_weight"])
 	}
 	cfg.KL, cfg.Pixels = float32(kl), a.H*a.W
-	byName := map[string]safetensors.Tensor{}
-	for _, t := range ts {
-		byName[t.Name] = t
-	}
+	byName := tensorIndex(ts)
 	// The hidden widths are the shapes of the encoder's weights.
 	for i := 0; ; i++ {
 		t, ok := byName[fmt.Sprintf("encoder.layers.%d.weight", i)]
@@ -123,16 +115,8 @@ func LoadAE(path string, h, w, T, C int) (*AE, error) {
 	if a.Model, err = model.NewAutoencoder(cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	a.Params = make([]float32, a.Model.NParams)
-	for _, lt := range a.Model.Layout {
-		t, ok := byName[lt.Name]
-		if !ok {
-			return nil, fmt.Errorf("%s: tensor %q missing", path, lt.Name)
-		}
-		if !slices.Equal(t.Shape, lt.Shape) {
-			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", path, lt.Name, t.Shape, lt.Shape)
-		}
-		copy(a.Params[lt.Off:], t.Data)
+	if a.Params, err = readLayout(path, "", byName, a.Model.Layout, a.Model.NParams); err != nil {
+		return nil, err
 	}
 	for _, s := range []struct {
 		name string
@@ -204,10 +188,10 @@ func (a *AE) Encode(be compute.Backend, pix []float32) ([]float32, error) {
 	P, L := m.Cfg.Pixels, m.Cfg.L()
 	n := len(pix) / P
 	out := make([]float32, n*L)
+	h := make([]float32, aeBatch*m.Enc.Out())
 	err := a.batches(be, n, P, func(acts *model.AEActivations, params, in compute.Buffer, i0, b int) {
 		be.Upload(in, pix[i0*P:(i0+b)*P])
 		m.Encode(be, params, acts, in)
-		h := make([]float32, acts.Enc.Out.Len())
 		be.Download(h, acts.Enc.Out)
 		width := len(h) / aeBatch // L, or 2L = (mu | logvar) for a VAE
 		for r := 0; r < b; r++ {
@@ -225,12 +209,13 @@ func (a *AE) Decode(be compute.Backend, z []float32) ([]float32, error) {
 	out := make([]float32, n*P)
 	zb := be.Alloc(aeBatch * L)
 	defer be.Free(zb)
+	r := make([]float32, aeBatch*P)
 	err := a.batches(be, n, P, func(acts *model.AEActivations, params, _ compute.Buffer, i0, b int) {
-		chunk := make([]float32, aeBatch*L)
-		copy(chunk, z[i0*L:(i0+b)*L])
-		be.Upload(zb, chunk)
+		if b < aeBatch {
+			be.Fill(zb, 0)
+		}
+		be.Upload(zb, z[i0*L:(i0+b)*L])
 		m.Decode(be, params, acts, zb)
-		r := make([]float32, aeBatch*P)
 		be.Download(r, acts.Recon)
 		for i, v := range r[:b*P] {
 			out[i0*P+i] = float32(math.Min(1, math.Max(0, float64(v))))

@@ -41,18 +41,14 @@ func (c *Checkpoint) Save(path string) error {
 		return fmt.Errorf("encoding config for %s: %w", path, err)
 	}
 	var ts []safetensors.Tensor
-	add := func(prefix string, flat []float32) {
-		if flat == nil {
-			return
-		}
-		for _, t := range c.Model.Layout {
-			ts = append(ts, safetensors.Tensor{Name: prefix + t.Name, Shape: slices.Clone(t.Shape), Data: flat[t.Off : t.Off+t.N]})
+	for _, p := range []struct {
+		prefix string
+		flat   []float32
+	}{{"", c.Params}, {"ema.", c.EMA}, {"adam_m.", c.M}, {"adam_v.", c.V}} {
+		if p.flat != nil {
+			ts = append(ts, layoutTensors(p.prefix, c.Model.Layout, p.flat)...)
 		}
 	}
-	add("", c.Params)
-	add("ema.", c.EMA)
-	add("adam_m.", c.M)
-	add("adam_v.", c.V)
 	C := len(c.Mean)
 	ts = append(ts, safetensors.Tensor{Name: "data.mean", Shape: []int{C}, Data: c.Mean},
 		safetensors.Tensor{Name: "data.std", Shape: []int{C}, Data: c.Std})
@@ -91,26 +87,12 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%s (embedded config): %w", path, err)
 	}
 	c.Model = model.NewDiT(mc)
-	byName := make(map[string]safetensors.Tensor, len(ts))
-	for _, t := range ts {
-		byName[t.Name] = t
-	}
+	byName := tensorIndex(ts)
 	get := func(prefix string, required bool) ([]float32, error) {
-		flat := make([]float32, c.Model.NParams)
-		for i, lt := range c.Model.Layout {
-			t, ok := byName[prefix+lt.Name]
-			if !ok {
-				if i == 0 && !required {
-					return nil, nil
-				}
-				return nil, fmt.Errorf("%s: tensor %q missing", path, prefix+lt.Name)
-			}
-			if !slices.Equal(t.Shape, lt.Shape) {
-				return nil, fmt.Errorf("%s: tensor %q has shape %v, the config says %v", path, t.Name, t.Shape, lt.Shape)
-			}
-			copy(flat[lt.Off:], t.Data)
+		if _, ok := byName[prefix+c.Model.Layout[0].Name]; !ok && !required {
+			return nil, nil // an optional part (EMA, moments) absent as a whole
 		}
-		return flat, nil
+		return readLayout(path, prefix, byName, c.Model.Layout, c.Model.NParams)
 	}
 	if c.Params, err = get("", true); err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 
 	"github.com/latentflow/latentflow/compute"
@@ -75,9 +74,10 @@ func (cl *Classifier) Predict(be compute.Backend, pix []float32) ([]int, error) 
 	logits := make([]float32, B*K)
 	for i0 := 0; i0 < n; i0 += B {
 		b := min(B, n-i0)
-		chunk := make([]float32, B*In)
-		copy(chunk, pix[i0*In:(i0+b)*In])
-		be.Upload(in, chunk)
+		if b < B {
+			be.Fill(in, 0)
+		}
+		be.Upload(in, pix[i0*In:(i0+b)*In])
 		m.Forward(be, params, acts, in)
 		be.Download(logits, acts.Out)
 		for r := 0; r < b; r++ {
@@ -119,10 +119,7 @@ func floats(v []int) []float32 {
 
 // Save writes the classifier atomically as safetensors.
 func (cl *Classifier) Save(path string) error {
-	var ts []safetensors.Tensor
-	for _, t := range cl.Model.Layout {
-		ts = append(ts, safetensors.Tensor{Name: t.Name, Shape: slices.Clone(t.Shape), Data: cl.Params[t.Off : t.Off+t.N]})
-	}
+	ts := layoutTensors("", cl.Model.Layout, cl.Params)
 	meta := map[string]string{"format": clsFormat, "layers": strconv.Itoa(len(cl.Model.Sizes) - 1)}
 	if err := safetensors.Write(path, ts, meta); err != nil {
 		return fmt.Errorf("writing classifier: %w", err)
@@ -143,10 +140,7 @@ func LoadClassifier(path string) (*Classifier, error) {
 	if err != nil || layers < 1 {
 		return nil, fmt.Errorf("%s: bad layers %q in metadata", path, meta["layers"])
 	}
-	byName := map[string]safetensors.Tensor{}
-	for _, t := range ts {
-		byName[t.Name] = t
-	}
+	byName := tensorIndex(ts)
 	var sizes []int
 	for i := 0; i < layers; i++ {
 		t, ok := byName[fmt.Sprintf("layers.%d.weight", i)]
@@ -162,13 +156,9 @@ func LoadClassifier(path string) (*Classifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cl := &Classifier{Model: m, Params: make([]float32, m.NParams)}
-	for _, lt := range m.Layout {
-		t, ok := byName[lt.Name]
-		if !ok || !slices.Equal(t.Shape, lt.Shape) {
-			return nil, fmt.Errorf("%s: tensor %q missing or not of shape %v", path, lt.Name, lt.Shape)
-		}
-		copy(cl.Params[lt.Off:], t.Data)
+	params, err := readLayout(path, "", byName, m.Layout, m.NParams)
+	if err != nil {
+		return nil, err
 	}
-	return cl, nil
+	return &Classifier{Model: m, Params: params}, nil
 }
