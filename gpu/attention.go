@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -21,11 +21,14 @@ const (
 	kvRows     = 8   // ATT_WARPS * KV_RPW
 )
 
-func attnCheck(op string, H, D, T int) (Dh int) {
+// attnCheck checks the shapes the attention kernels support: rows is the
+// query or key rows of one block of the op's largest grid (its grid.y is
+// ceil(T/rows), at most 65535).
+func attnCheck(op string, H, D, T, rows int) (Dh int) {
 	need(H > 0 && D%H == 0, "%s: D=%d not divisible by H=%d", op, D, H)
 	Dh = D / H
 	need(Dh <= attMaxDh, "%s: head width D/H = %d exceeds %d, the widest the CUDA kernels support", op, Dh, attMaxDh)
-	need((T+fwdRows-1)/fwdRows <= math.MaxUint16, "%s: T = %d too long for the CUDA grid", op, T)
+	need((T+rows-1)/rows <= math.MaxUint16, "%s: T = %d too long for the CUDA grid (at most %d)", op, T, rows*math.MaxUint16)
 	return Dh
 }
 
@@ -34,7 +37,7 @@ func attnCheck(op string, H, D, T int) (Dh int) {
 // 32, 16 query rows per block). Matches cpu Backend.Attention.
 func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 	ob, lb, qb := be.buf(out), be.buf(lse), be.buf(qkv)
-	Dh := attnCheck("Attention", H, D, T)
+	Dh := attnCheck("Attention", H, D, T, fwdRows)
 	need(qb.n == B*T*3*D && ob.n == B*T*D && lb.n == B*H*T, "Attention shapes (B=%d T=%d H=%d D=%d)", B, T, H, D)
 	if B*T == 0 {
 		return
@@ -53,7 +56,7 @@ func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 // Backend.AttentionBackward.
 func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B, T, H, D int) {
 	dq, do, qb, ob, lb := be.buf(dqkv), be.buf(dout), be.buf(qkv), be.buf(out), be.buf(lse)
-	Dh := attnCheck("AttentionBackward", H, D, T)
+	Dh := attnCheck("AttentionBackward", H, D, T, min(dqRows, kvRows))
 	need(qb.n == B*T*3*D && dq.n == B*T*3*D && ob.n == B*T*D && do.n == B*T*D && lb.n == B*H*T,
 		"AttentionBackward shapes (B=%d T=%d H=%d D=%d)", B, T, H, D)
 	if B*T == 0 {

@@ -1,24 +1,19 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
-	"regexp"
 	"runtime"
 	"sync"
 	"unsafe"
 
-	"gorgonia.org/cu"
-
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/kernels"
 )
-
-// Built reports whether this binary was built with the CUDA backend.
-const Built = true
 
 // Sizes shared with kernels/common.cuh.
 const (
@@ -26,7 +21,6 @@ const (
 	redMaxBlocks = 1024 // RED_MAX_BLOCKS
 	colGroups    = 8    // COL_GROUPS
 	errGather    = 1    // ERR_GATHER_INDEX
-	errLabel     = 2    // ERR_LABEL
 	stageFloats  = 4 << 20
 	// blasWorkspace is the cuBLAS workspace set at New (cublasSetWorkspace):
 	// with it cuBLAS never allocates in a GEMM, as stream capture requires.
@@ -44,20 +38,16 @@ type Options struct {
 // documentation for its threading and error rules.
 type Backend struct {
 	mu     sync.Mutex
-	dev    cu.Device
-	ctx    cu.CUContext
-	stream cu.Stream
-	fns    map[string]cu.Function
-	blas   *blasHandle
+	drv    driver
+	fns    map[string]kernelFn
 	math   Math
 	name   string
-	stage  pinned       // staging for Upload and Download
-	part   cu.DevicePtr // redMaxBlocks float64 partial sums
-	scalar cu.DevicePtr // one float32 (scalar reductions)
-	errw   cu.DevicePtr // the device error word (uint32)
-	coef   *Buf         // path coefficients, 4 per sample (grown)
-	delta  *Buf         // attention backward: dout . out per row (grown)
-	blasWS cu.DevicePtr // the cuBLAS workspace (blasWorkspace bytes)
+	stage  unsafe.Pointer // stageFloats floats of host staging for Upload and Download
+	part   devptr         // redMaxBlocks float64 partial sums
+	scalar devptr         // one float32 (scalar reductions)
+	errw   devptr         // the device error word (uint32)
+	coef   *Buf           // path coefficients, 4 per sample (grown)
+	delta  *Buf           // attention backward: dout . out per row (grown)
 	closed bool
 
 	// capturing is set between Capture's begin and end of stream capture:
@@ -72,7 +62,7 @@ var _ compute.Backend = (*Backend)(nil)
 
 // Buf is a CUDA buffer of float32s; a view (from Slice) shares its parent's memory.
 type Buf struct {
-	p    cu.DevicePtr
+	p    devptr
 	n    int
 	view bool
 	be   *Backend
@@ -92,143 +82,104 @@ func openCUDA() (compute.Backend, error) {
 	return New(Options{Math: m})
 }
 
-// New creates the CUDA backend on device o.Device: it retains the device's
-// primary context, creates a stream, JIT-loads every embedded PTX module
-// (a failure returns the JIT error log), and binds cuBLAS to the stream.
-// It returns an error when no GPU is usable.
+// New creates the CUDA backend on device o.Device: the driver of this build
+// (the GPU with tag cuda, the emulated device with tag cudaemu), every kernel
+// of the embedded PTX looked up, the reduction partials, the error word and
+// the host staging allocated. It returns an error when no device is usable.
 func New(o Options) (*Backend, error) {
-	if err := initError(); err != nil {
-		return nil, err
-	}
-	n, err := cu.NumDevices()
+	drv, err := newDriver(o.Device, o.Math, blasWorkspace)
 	if err != nil {
-		return nil, fmt.Errorf("no usable CUDA device: cuDeviceGetCount: %v", err)
-	}
-	if o.Device < 0 || o.Device >= n {
-		return nil, fmt.Errorf("CUDA device %d does not exist (%d devices)", o.Device, n)
+		return nil, err
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	be := &Backend{math: o.Math, fns: map[string]cu.Function{}}
-	if be.dev, err = cu.GetDevice(o.Device); err != nil {
-		return nil, fmt.Errorf("CUDA device %d: %v", o.Device, err)
-	}
-	be.name, _ = be.dev.Name()
-	if be.ctx, err = be.dev.RetainPrimaryCtx(); err != nil {
-		return nil, fmt.Errorf("CUDA device %d (%s): retaining the primary context: %v", o.Device, be.name, err)
-	}
+	be := &Backend{drv: drv, math: o.Math, fns: map[string]kernelFn{}, name: drv.deviceName()}
 	fail := func(format string, args ...any) (*Backend, error) {
 		be.release()
 		return nil, fmt.Errorf(format, args...)
 	}
-	if err := cu.SetCurrentContext(be.ctx); err != nil {
+	if err := drv.makeCurrent(); err != nil {
 		return fail("cuCtxSetCurrent: %v", err)
 	}
-	// A blocking stream (it waits for the legacy default stream and vice versa).
-	if be.stream, err = cu.MakeStream(cu.DefaultStream); err != nil {
-		return fail("cuStreamCreate: %v", err)
-	}
-	if err := be.loadModules(); err != nil {
+	if err := be.lookupKernels(); err != nil {
 		return fail("%v", err)
 	}
-	if be.blas, err = newBlas(&be.stream, o.Math); err != nil {
-		return fail("%v", err)
-	}
-	if be.stage, err = allocPinned(stageFloats * 4); err != nil {
+	if be.stage, err = drv.hostAlloc(stageFloats * 4); err != nil {
 		return fail("%v", err)
 	}
 	for _, a := range []struct {
-		p     *cu.DevicePtr
+		p     *devptr
 		bytes int64
-	}{{&be.part, redMaxBlocks * 8}, {&be.scalar, 4}, {&be.errw, 4}, {&be.blasWS, blasWorkspace}} {
-		if *a.p, err = cu.MemAlloc(a.bytes); err != nil {
+	}{{&be.part, redMaxBlocks * 8}, {&be.scalar, 4}, {&be.errw, 4}} {
+		if *a.p, err = drv.malloc(a.bytes); err != nil {
 			return fail("cuMemAlloc(%d): %v", a.bytes, err)
 		}
 	}
-	if err := cu.MemsetD32(be.errw, 0, 1); err != nil {
+	if err := drv.memsetD32(be.errw, 0, 1); err != nil {
 		return fail("cuMemsetD32: %v", err)
-	}
-	if err := be.blas.setWorkspace(be.blasWS, blasWorkspace); err != nil {
-		return fail("%v", err)
 	}
 	return be, nil
 }
 
-var entryRE = regexp.MustCompile(`\.visible \.entry (\w+)\(`)
-
-// loadModules JIT-loads every embedded PTX module and looks up its kernels.
-func (be *Backend) loadModules() error {
-	for _, name := range kernels.Modules() {
-		text, err := kernels.PTX(name)
+// lookupKernels finds every kernel of the embedded PTX modules in the driver:
+// the kernels the GPU runs and the ones the emulated device runs are the same
+// set, or New fails.
+func (be *Backend) lookupKernels() error {
+	for _, mod := range kernels.Modules() {
+		names, err := kernels.Entries(mod)
 		if err != nil {
 			return err
 		}
-		log := &cu.JITErrorLogBuffer{Buffer: make([]byte, 16<<10)}
-		mod, err := cu.LoadDataEx(text, log)
-		if err != nil {
-			msg := string(log.Buffer)
-			if i := indexNUL(log.Buffer); i >= 0 {
-				msg = string(log.Buffer[:i])
+		for _, name := range names {
+			f, ok := be.drv.kernel(name)
+			if !ok {
+				return fmt.Errorf("kernels/%s.ptx: kernel %s: not found on %s", mod, name, be.name)
 			}
-			return fmt.Errorf("loading kernels/%s.ptx on %s: %v\nJIT error log:\n%s", name, be.name, err, msg)
-		}
-		for _, m := range entryRE.FindAllStringSubmatch(text, -1) {
-			f, err := mod.Function(m[1])
-			if err != nil {
-				return fmt.Errorf("kernels/%s.ptx: kernel %s: %v", name, m[1], err)
-			}
-			be.fns[m[1]] = f
+			be.fns[name] = f
 		}
 	}
 	return nil
 }
 
-func indexNUL(b []byte) int {
-	for i, c := range b {
-		if c == 0 {
-			return i
-		}
-	}
-	return -1
-}
-
 // release frees what New acquired (best effort; used on failure and by Close).
-func (be *Backend) release() {
-	for _, p := range []cu.DevicePtr{be.part, be.scalar, be.errw, be.blasWS} {
+func (be *Backend) release() error {
+	for _, p := range []devptr{be.part, be.scalar, be.errw} {
 		if p != 0 {
-			cu.MemFree(p)
+			be.drv.free(p)
 		}
 	}
 	for _, b := range []*Buf{be.coef, be.delta} {
 		if b != nil && b.p != 0 {
-			cu.MemFree(b.p)
+			be.drv.free(b.p)
 		}
 	}
-	be.stage.free()
-	if be.blas != nil {
-		be.blas.destroy()
+	be.part, be.scalar, be.errw, be.coef, be.delta = 0, 0, 0, nil, nil
+	if be.stage != nil {
+		be.drv.hostFree(be.stage)
+		be.stage = nil
 	}
-	if streamPtr(&be.stream) != nil {
-		be.stream.Destroy()
-	}
-	be.dev.ReleasePrimaryCtx()
+	return be.drv.close()
 }
 
 // Close waits for queued work and releases the backend's resources (not the
 // buffers it allocated: Free those first). The backend is unusable afterwards.
 func (be *Backend) Close() error {
-	be.enter()
-	defer be.leave()
-	if be.closed {
-		return nil
+	if !be.tryEnter() {
+		return nil // closing twice does nothing
 	}
+	defer be.leave()
 	if be.capturing {
 		return fmt.Errorf("gpu: Close inside Capture")
 	}
-	err := be.stream.Synchronize()
-	be.release()
+	err := be.drv.sync()
+	if e := be.release(); err == nil {
+		err = e
+	}
 	be.closed = true
-	return err
+	if err != nil {
+		return fmt.Errorf("gpu: Close: %v", err)
+	}
+	return nil
 }
 
 // Name returns "cuda".
@@ -246,20 +197,28 @@ func (be *Backend) Precision() string { return be.math.String() }
 
 // enter locks the backend and this goroutine's OS thread and makes the
 // context current on it; leave undoes it. Every method brackets its CUDA
-// calls with them.
+// calls with them. enter panics after Close.
 func (be *Backend) enter() {
+	if !be.tryEnter() {
+		panic("gpu: backend used after Close")
+	}
+}
+
+// tryEnter is enter that returns false (holding nothing) after Close.
+func (be *Backend) tryEnter() bool {
 	be.mu.Lock()
 	runtime.LockOSThread()
 	if be.closed {
 		runtime.UnlockOSThread()
 		be.mu.Unlock()
-		panic("gpu: backend used after Close")
+		return false
 	}
-	if err := cu.SetCurrentContext(be.ctx); err != nil {
+	if err := be.drv.makeCurrent(); err != nil {
 		runtime.UnlockOSThread()
 		be.mu.Unlock()
 		panic(fmt.Sprintf("gpu: cuCtxSetCurrent: %v", err))
 	}
+	return true
 }
 
 func (be *Backend) leave() {
@@ -300,7 +259,7 @@ func (be *Backend) buf(b compute.Buffer) *Buf {
 }
 
 // dp returns the device pointer of b (0 for nil).
-func (be *Backend) dp(b compute.Buffer) cu.DevicePtr {
+func (be *Backend) dp(b compute.Buffer) devptr {
 	if b == nil {
 		return 0
 	}
@@ -317,11 +276,11 @@ func (be *Backend) Alloc(n int) compute.Buffer {
 	be.enter()
 	defer be.leave()
 	be.noCapture("Alloc")
-	p, err := cu.MemAlloc(int64(n) * 4)
+	p, err := be.drv.malloc(int64(n) * 4)
 	check(err, "Alloc(%d floats)", n)
 	be.count(int64(n) * 4)
 	b.p = p
-	check(cu.MemsetD32Async(p, 0, int64(n), be.stream), "Alloc: zeroing")
+	check(be.drv.memsetD32(p, 0, int64(n)), "Alloc: zeroing")
 	return b
 }
 
@@ -335,8 +294,8 @@ func (be *Backend) Free(x compute.Buffer) {
 	be.enter()
 	defer be.leave()
 	be.noCapture("Free")
-	check(be.stream.Synchronize(), "Free: waiting for queued work")
-	check(cu.MemFree(b.p), "Free")
+	check(be.drv.sync(), "Free: waiting for queued work")
+	check(be.drv.free(b.p), "Free")
 	be.count(-int64(b.n) * 4)
 	b.p, b.n = 0, 0
 }
@@ -345,7 +304,7 @@ func (be *Backend) Free(x compute.Buffer) {
 func (be *Backend) Slice(x compute.Buffer, off, n int) compute.Buffer {
 	b := be.buf(x)
 	need(off >= 0 && n >= 0 && off+n <= b.n, "Slice(off=%d, n=%d) of a buffer of %d", off, n, b.n)
-	return &Buf{p: b.p + cu.DevicePtr(off*4), n: n, view: true, be: be}
+	return &Buf{p: b.p + devptr(off*4), n: n, view: true, be: be}
 }
 
 // Upload copies src into dst[0:len(src)] through pinned memory.
@@ -357,9 +316,8 @@ func (be *Backend) Upload(dst compute.Buffer, src []float32) {
 	be.noCapture("Upload")
 	for off := 0; off < len(src); off += stageFloats {
 		c := min(stageFloats, len(src)-off)
-		copy(be.stage.floats(c), src[off:off+c])
-		check(cu.MemcpyHtoDAsync(d.p+cu.DevicePtr(off*4), be.stage.p, int64(c)*4, be.stream), "Upload")
-		check(be.stream.Synchronize(), "Upload: waiting for the copy")
+		copy(be.staged(c), src[off:off+c])
+		check(be.drv.copyHtoD(d.p+devptr(off*4), be.stage, int64(c)*4), "Upload")
 	}
 }
 
@@ -372,9 +330,8 @@ func (be *Backend) Download(dst []float32, src compute.Buffer) {
 	be.noCapture("Download")
 	for off := 0; off < len(dst); off += stageFloats {
 		c := min(stageFloats, len(dst)-off)
-		check(cu.MemcpyDtoHAsync(be.stage.p, s.p+cu.DevicePtr(off*4), int64(c)*4, be.stream), "Download")
-		check(be.stream.Synchronize(), "Download: waiting for the copy")
-		copy(dst[off:off+c], be.stage.floats(c))
+		check(be.drv.copyDtoH(be.stage, s.p+devptr(off*4), int64(c)*4), "Download")
+		copy(dst[off:off+c], be.staged(c))
 	}
 }
 
@@ -386,42 +343,32 @@ func (be *Backend) Sync() error {
 	if be.capturing {
 		return fmt.Errorf("gpu: Sync inside Capture")
 	}
-	if err := be.stream.Synchronize(); err != nil {
+	if err := be.drv.sync(); err != nil {
 		return fmt.Errorf("gpu: %v", err)
 	}
-	w := (*uint32)(be.stage.p)
-	if err := cu.MemcpyDtoHAsync(be.stage.p, be.errw, 4, be.stream); err != nil {
+	w := (*uint32)(be.stage)
+	if err := be.drv.copyDtoH(be.stage, be.errw, 4); err != nil {
 		return fmt.Errorf("gpu: reading the error word: %v", err)
 	}
-	if err := be.stream.Synchronize(); err != nil {
-		return fmt.Errorf("gpu: %v", err)
-	}
 	if code := *w; code != 0 {
-		check(cu.MemsetD32Async(be.errw, 0, 1, be.stream), "Sync: clearing the error word")
-		var msgs []string
+		check(be.drv.memsetD32(be.errw, 0, 1), "Sync: clearing the error word")
 		if code&errGather != 0 {
-			msgs = append(msgs, "GatherRows/ScatterAddRows: a row index out of range")
+			return errors.New("gpu: GatherRows/ScatterAddRows: a row index out of range")
 		}
-		if code&errLabel != 0 {
-			msgs = append(msgs, "SoftmaxCrossEntropy: a label out of [0, K)")
-		}
-		return fmt.Errorf("gpu: %v", msgs)
+		return fmt.Errorf("gpu: unknown bits %#x in the device error word", code)
 	}
 	return nil
 }
 
-// Time runs f and returns the GPU time between two events recorded on the
-// stream around it, in milliseconds (it waits for f's work).
+// Time runs f and returns the device time between two events recorded on
+// the stream around it, in milliseconds (it waits for f's work).
 func (be *Backend) Time(f func()) (float64, error) {
 	be.enter()
 	if be.capturing {
 		be.leave()
 		return 0, fmt.Errorf("gpu: Time inside Capture")
 	}
-	start, err := cu.MakeEvent(0)
-	if err == nil {
-		err = start.Record(be.stream)
-	}
+	t, err := be.drv.timeStart()
 	be.leave()
 	if err != nil {
 		return 0, fmt.Errorf("gpu: event: %v", err)
@@ -429,21 +376,15 @@ func (be *Backend) Time(f func()) (float64, error) {
 	f()
 	be.enter()
 	defer be.leave()
-	stop, err := cu.MakeEvent(0)
-	if err == nil {
-		err = stop.Record(be.stream)
-	}
-	if err == nil {
-		err = stop.Synchronize()
-	}
+	ms, err := be.drv.timeStop(t)
 	if err != nil {
 		return 0, fmt.Errorf("gpu: event: %v", err)
 	}
-	ms, err := start.Elapsed(stop)
-	cu.DestroyEvent(&start)
-	cu.DestroyEvent(&stop)
-	return ms, err
+	return ms, nil
 }
+
+// staged returns the first n floats of the host staging buffer.
+func (be *Backend) staged(n int) []float32 { return unsafe.Slice((*float32)(be.stage), n) }
 
 // scratch returns *b grown to at least n floats (its contents are undefined).
 func (be *Backend) scratch(b **Buf, n int) *Buf {
@@ -452,55 +393,48 @@ func (be *Backend) scratch(b **Buf, n int) *Buf {
 	}
 	be.noCapture("growing a scratch buffer (run the captured function once before Capture)")
 	if *b != nil {
-		check(be.stream.Synchronize(), "scratch: waiting for queued work")
-		check(cu.MemFree((*b).p), "scratch: free")
+		check(be.drv.sync(), "scratch: waiting for queued work")
+		check(be.drv.free((*b).p), "scratch: free")
 		be.count(-int64((*b).n) * 4)
 	}
-	p, err := cu.MemAlloc(int64(n) * 4)
+	p, err := be.drv.malloc(int64(n) * 4)
 	check(err, "scratch(%d floats)", n)
 	be.count(int64(n) * 4)
 	*b = &Buf{p: p, n: n, be: be}
 	return *b
 }
 
-// dim is a grid or block shape.
-type dim struct{ x, y, z int }
-
-func d1(x int) dim { return dim{x, 1, 1} }
-
-// launch runs kernel name on the stream. Arguments are cu.DevicePtr, int
-// (passed as a 32-bit int, range-checked), float32, float64, uint32 or
-// uint64; each goes in its own 8-byte slot (gorgonia.org/cu copies 8 bytes
-// per parameter). The caller holds enter.
+// launch runs kernel name on the stream. Arguments are devptr, int (passed
+// as a 32-bit int, range-checked), float32, float64, uint32 or uint64; each
+// goes in its own 8-byte slot with its kind (the emulated device checks the
+// kinds against the kernel's parameter types). The caller holds enter.
 func (be *Backend) launch(name string, grid, block dim, shared int, args ...any) {
 	f, ok := be.fns[name]
 	need(ok, "kernel %s not loaded", name)
-	slots := make([]uint64, len(args))
-	params := make([]unsafe.Pointer, len(args))
+	ka := make([]kernelArg, len(args))
 	for i, a := range args {
 		switch v := a.(type) {
-		case cu.DevicePtr:
-			slots[i] = uint64(v)
+		case devptr:
+			ka[i] = kernelArg{'p', uint64(v)}
 		case int:
 			need(v >= math.MinInt32 && v <= math.MaxInt32, "%s: argument %d = %d does not fit a 32-bit int", name, i, v)
-			slots[i] = uint64(uint32(int32(v)))
+			ka[i] = kernelArg{'i', uint64(uint32(int32(v)))}
 		case float32:
-			slots[i] = uint64(math.Float32bits(v))
+			ka[i] = kernelArg{'f', uint64(math.Float32bits(v))}
 		case float64:
-			slots[i] = math.Float64bits(v)
+			ka[i] = kernelArg{'d', math.Float64bits(v)}
 		case uint32:
-			slots[i] = uint64(v)
+			ka[i] = kernelArg{'u', uint64(v)}
 		case uint64:
-			slots[i] = v
+			ka[i] = kernelArg{'U', v}
 		default:
 			panic(fmt.Sprintf("gpu: %s: argument %d of type %T", name, i, a))
 		}
-		params[i] = unsafe.Pointer(&slots[i])
 	}
 	if grid.x == 0 || grid.y == 0 || grid.z == 0 {
 		return
 	}
-	check(f.Launch(grid.x, grid.y, grid.z, block.x, block.y, block.z, shared, be.stream, params), "launching %s", name)
+	check(be.drv.launch(f, grid, block, shared, ka), "launching %s grid %v block %v", name, grid, block)
 }
 
 // blocks returns the grid size for n threads of blocks of t, capped at max
@@ -516,25 +450,40 @@ func blocks(n, t, max int) int {
 const (
 	elemThreads = 256
 	elemBlocks  = 1 << 16
+	// maxGridElems bounds the cells of a grid-stride loop (GRID_LOOP in
+	// kernels/common.cuh): its int index i < n steps by at most
+	// elemBlocks*elemThreads = 2^24 (reductions: 2^18), so i + stride stays
+	// below 2^31 and cannot wrap.
+	maxGridElems = math.MaxInt32 - elemBlocks*elemThreads
 )
 
+// gridCells panics unless a grid-stride loop over n cells cannot wrap its index.
+func gridCells(n int) {
+	need(n >= 0 && n <= maxGridElems, "%d elements exceed the %d the CUDA kernels' 32-bit grid-stride loops allow", n, maxGridElems)
+}
+
 // elem is the launch shape of an elementwise grid-stride kernel over n cells.
-func elem(n int) (dim, dim) { return d1(blocks(n, elemThreads, elemBlocks)), d1(elemThreads) }
+func elem(n int) (dim, dim) {
+	gridCells(n)
+	return d1(blocks(n, elemThreads, elemBlocks)), d1(elemThreads)
+}
 
 // red is the launch shape of a two-pass reduction over n cells.
-func red(n int) (dim, dim) { return d1(max(blocks(n, redThreads, redMaxBlocks), 1)), d1(redThreads) }
+func red(n int) (dim, dim) {
+	gridCells(n)
+	return d1(max(blocks(n, redThreads, redMaxBlocks), 1)), d1(redThreads)
+}
 
 // finish adds the partials of a reduction launched with grid g: see finish_sum in kernels/reduce.cu.
-func (be *Backend) finish(g dim, out cu.DevicePtr, div, mul float64, mode int) {
+func (be *Backend) finish(g dim, out devptr, div, mul float64, mode int) {
 	be.launch("finish_sum", d1(1), d1(32), 0, be.part, g.x, out, div, mul, mode)
 }
 
 // readScalar downloads be.scalar (waits for queued work).
 func (be *Backend) readScalar() float32 {
 	be.noCapture("a scalar reduction (Sum, SumSquares, ErrNorm) read back")
-	check(cu.MemcpyDtoHAsync(be.stage.p, be.scalar, 4, be.stream), "reading a scalar")
-	check(be.stream.Synchronize(), "waiting for a scalar")
-	return *(*float32)(be.stage.p)
+	check(be.drv.copyDtoH(be.stage, be.scalar, 4), "reading a scalar")
+	return *(*float32)(be.stage)
 }
 
 // count adds d bytes to the live allocation and updates the high-water mark.
@@ -567,6 +516,5 @@ func (be *Backend) ResetPeak() {
 func (be *Backend) MemInfo() (free, total int64, err error) {
 	be.enter()
 	defer be.leave()
-	f, t, err := cu.MemInfo()
-	return int64(f), int64(t), err
+	return be.drv.memInfo()
 }

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -42,8 +42,10 @@ func (be *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32,
 		be.launch("gemm_scale_c", g, t, 0, C.p, m, n, ldc, strideC, batch, beta)
 		return
 	}
-	if s := be.blas.gemm(transA, transB, m, n, k, alpha, A.p, lda, strideA, B.p, ldb, strideB,
-		beta, C.p, ldc, strideC, batch, be.math); s != 0 {
+	// Row-major C = op(A) op(B) is the column-major C^T = op(B)^T op(A)^T:
+	// the operands swap (B first, n and m exchanged) and no data moves.
+	if s := be.drv.gemm(transB, transA, n, m, k, alpha, B.p, ldb, int64(strideB), A.p, lda, int64(strideA),
+		beta, C.p, ldc, int64(strideC), batch, be.math); s != 0 {
 		panic(formatBlas("Gemm", s, m, n, k, batch))
 	}
 }

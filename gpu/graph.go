@@ -1,35 +1,10 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
-// CUDA graphs: a thin binding of stream capture and graph launch (driver API;
-// gorgonia.org/cu has neither). Capture records the backend's launches on its
-// stream into a graph instead of running them; Launch replays the graph with
-// one driver call.
-//
-// Symbols (cuda.h of CUDA 11.8, the headers the build uses):
-//   - cuStreamBeginCapture is a macro for cuStreamBeginCapture_v2(stream, mode);
-//     the unversioned export is the CUDA 10.0 call without the mode.
-//   - cuGraphInstantiate is a macro for cuGraphInstantiate_v2(exec, graph,
-//     errNode, log, logSize) in 11.8, but for cuGraphInstantiateWithFlags in
-//     CUDA 12 and 13 headers, and the driver exports both. We call
-//     cuGraphInstantiateWithFlags(exec, graph, 0) by name: present since 11.4
-//     with one signature in every header since, so the binding means the same
-//     whichever headers it is compiled against.
-//   - cuStreamEndCapture, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy
-//     have one version each.
-
-/*
-#include <cuda.h>
-
-static int lf_begin_capture(void* s) { return (int)cuStreamBeginCapture((CUstream)s, CU_STREAM_CAPTURE_MODE_GLOBAL); }
-static int lf_end_capture(void* s, CUgraph* g) { return (int)cuStreamEndCapture((CUstream)s, g); }
-static int lf_instantiate(CUgraphExec* e, CUgraph g) { return (int)cuGraphInstantiateWithFlags(e, g, 0); }
-static int lf_graph_launch(CUgraphExec e, void* s) { return (int)cuGraphLaunch(e, (CUstream)s); }
-static int lf_exec_destroy(CUgraphExec e) { return (int)cuGraphExecDestroy(e); }
-static int lf_graph_destroy(CUgraph g) { return (int)cuGraphDestroy(g); }
-*/
-import "C"
+// CUDA graphs: Capture records the backend's launches on its stream into a
+// graph instead of running them (the driver's stream capture); Launch replays
+// the graph with one driver call.
 
 import (
 	"errors"
@@ -44,8 +19,7 @@ import (
 // learning rate) are fixed at capture; the buffers' contents are not.
 type Graph struct {
 	be   *Backend
-	g    C.CUgraph
-	exec C.CUgraphExec
+	exec graphExec
 }
 
 // Capture records the operations that fn queues on the backend into a graph
@@ -74,9 +48,9 @@ func (be *Backend) Capture(fn func()) (g *Graph, err error) {
 		be.leave()
 		return nil, errors.New("gpu: Capture inside Capture")
 	}
-	if r := C.lf_begin_capture(streamPtr(&be.stream)); r != 0 {
+	if err := be.drv.beginCapture(); err != nil {
 		be.leave()
-		return nil, fmt.Errorf("gpu: cuStreamBeginCapture: %s", resultName(int(r)))
+		return nil, fmt.Errorf("gpu: %v", err)
 	}
 	be.capturing = true
 	be.leave()
@@ -90,26 +64,17 @@ func (be *Backend) Capture(fn func()) (g *Graph, err error) {
 	be.enter()
 	defer be.leave()
 	be.capturing = false
-	var graph C.CUgraph
-	r := C.lf_end_capture(streamPtr(&be.stream), &graph)
+	exec, err := be.drv.endCapture()
 	switch {
 	case perr != nil:
-		if graph != nil {
-			C.lf_graph_destroy(graph)
+		if err == nil {
+			be.drv.graphDestroy(exec)
 		}
 		return nil, fmt.Errorf("gpu: Capture: %v", perr)
-	case r != 0:
-		if graph != nil {
-			C.lf_graph_destroy(graph)
-		}
-		return nil, fmt.Errorf("gpu: cuStreamEndCapture: %s (an operation in the captured function is not capturable)", resultName(int(r)))
+	case err != nil:
+		return nil, fmt.Errorf("gpu: %v", err)
 	}
-	g = &Graph{be: be, g: graph}
-	if r := C.lf_instantiate(&g.exec, graph); r != 0 {
-		C.lf_graph_destroy(graph)
-		return nil, fmt.Errorf("gpu: cuGraphInstantiateWithFlags: %s", resultName(int(r)))
-	}
-	return g, nil
+	return &Graph{be: be, exec: exec}, nil
 }
 
 var _ compute.Capturer = (*Backend)(nil)
@@ -135,8 +100,8 @@ func (g *Graph) Launch() error {
 	if be.capturing {
 		return errors.New("gpu: Graph.Launch inside Capture")
 	}
-	if r := C.lf_graph_launch(g.exec, streamPtr(&be.stream)); r != 0 {
-		return fmt.Errorf("gpu: cuGraphLaunch: %s", resultName(int(r)))
+	if err := be.drv.graphLaunch(g.exec); err != nil {
+		return fmt.Errorf("gpu: %v", err)
 	}
 	return nil
 }
@@ -147,21 +112,21 @@ func (g *Graph) Close() error {
 		return nil
 	}
 	be := g.be
-	be.enter()
+	if !be.tryEnter() {
+		g.exec = nil // the backend's Close released the device and its graphs
+		return nil
+	}
 	defer be.leave()
 	if be.capturing {
 		return errors.New("gpu: Graph.Close inside Capture")
 	}
 	var err error
-	if e := be.stream.Synchronize(); e != nil {
+	if e := be.drv.sync(); e != nil {
 		err = fmt.Errorf("gpu: Graph.Close: %v", e)
 	}
-	if r := C.lf_exec_destroy(g.exec); r != 0 && err == nil {
-		err = fmt.Errorf("gpu: cuGraphExecDestroy: %s", resultName(int(r)))
+	if e := be.drv.graphDestroy(g.exec); e != nil && err == nil {
+		err = fmt.Errorf("gpu: %v", e)
 	}
-	if r := C.lf_graph_destroy(g.g); r != 0 && err == nil {
-		err = fmt.Errorf("gpu: cuGraphDestroy: %s", resultName(int(r)))
-	}
-	g.exec, g.g = nil, nil
+	g.exec = nil
 	return err
 }

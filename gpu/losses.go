@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -23,8 +23,9 @@ func (be *Backend) MSELoss(loss, dpred, pred, target compute.Buffer) {
 
 // SoftmaxCrossEntropy sets dlogits = (softmax - onehot(label)) / B and adds the
 // mean cross-entropy to loss[0] (kernels softmax_ce, one warp per row, and
-// finish_sum). A label that is not an integer in [0, K) adds 0 to the loss and
-// has an all-zero onehot, as on the CPU.
+// finish_sum). A label that is not an integer in [0, K) has no class: it adds
+// 0 to the loss and has an all-zero onehot, as on the CPU (see the package
+// compute documentation); it is not an error and Sync reports nothing.
 func (be *Backend) SoftmaxCrossEntropy(loss, dlogits, logits, labels compute.Buffer, K int) {
 	ls, dl, lg, lb := be.buf(loss), be.buf(dlogits), be.buf(logits), be.buf(labels)
 	B := lb.n
@@ -33,7 +34,7 @@ func (be *Backend) SoftmaxCrossEntropy(loss, dlogits, logits, labels compute.Buf
 	defer be.leave()
 	const warps = 8
 	g := d1(min((B+warps-1)/warps, redMaxBlocks))
-	be.launch("softmax_ce", g, d1(32*warps), 0, be.part, dl.p, lg.p, lb.p, B, K, be.errw)
+	be.launch("softmax_ce", g, d1(32*warps), 0, be.part, dl.p, lg.p, lb.p, B, K)
 	be.finish(g, ls.p, float64(B), 1, 2)
 }
 

@@ -1,4 +1,4 @@
-//go:build !cuda
+//go:build !cuda && !cudaemu
 
 package gpu
 
@@ -10,8 +10,5 @@ import (
 
 // ErrNoCUDA is returned for device "cuda" by a build without CUDA support.
 var ErrNoCUDA = errors.New("built without CUDA support: build with make gpu")
-
-// Built reports whether this binary was built with the CUDA backend.
-const Built = false
 
 func openCUDA() (compute.Backend, error) { return nil, ErrNoCUDA }

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -76,16 +76,18 @@ func (be *Backend) GatherRows(dst, src, idx compute.Buffer, w int) {
 	be.launch("gather_rows", g, t, 0, d.p, s.p, ix.p, d.n, w, s.n/w, be.errw)
 }
 
-// ScatterAddRows sets dst[idx[i], :] += src[i, :] (kernel scatter_add_rows,
-// float atomics: repeated indices accumulate in an unspecified order).
-// Matches cpu Backend.ScatterAddRows.
+// ScatterAddRows sets dst[idx[i], :] += src[i, :] (kernel scatter_add_rows:
+// one thread per column adds the rows in order, no atomics, so repeated
+// indices accumulate in the CPU's order). Matches cpu Backend.ScatterAddRows
+// bit for bit.
 func (be *Backend) ScatterAddRows(dst, src, idx compute.Buffer, w int) {
 	d, s, ix := be.buf(dst), be.buf(src), be.buf(idx)
 	need(w > 0 && s.n == ix.n*w, "ScatterAddRows: src %d != %d rows x %d", s.n, ix.n, w)
 	be.enter()
 	defer be.leave()
-	g, t := elem(s.n)
-	be.launch("scatter_add_rows", g, t, 0, d.p, s.p, ix.p, s.n, w, d.n/w, be.errw)
+	gridCells(s.n)
+	g, t := elem(w)
+	be.launch("scatter_add_rows", g, t, 0, d.p, s.p, ix.p, ix.n, w, d.n/w, be.errw)
 }
 
 // TimestepEmbedding sets emb [B, dim] from t [B] (kernel timestep_embedding,

@@ -1,11 +1,9 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
 import (
 	"math"
-
-	"gorgonia.org/cu"
 
 	"github.com/latentflow/latentflow/compute"
 )
@@ -21,7 +19,7 @@ func (be *Backend) Fill(x compute.Buffer, v float32) {
 	}
 	be.enter()
 	defer be.leave()
-	check(cu.MemsetD32Async(b.p, uint(math.Float32bits(v)), int64(b.n), be.stream), "Fill")
+	check(be.drv.memsetD32(b.p, math.Float32bits(v), int64(b.n)), "Fill")
 }
 
 // Copy sets dst = src (cuMemcpyDtoDAsync). Matches cpu Backend.Copy.
@@ -33,7 +31,7 @@ func (be *Backend) Copy(dst, src compute.Buffer) {
 	}
 	be.enter()
 	defer be.leave()
-	check(cu.MemcpyDtoDAsync(d.p, s.p, int64(d.n)*4, be.stream), "Copy")
+	check(be.drv.copyDtoD(d.p, s.p, int64(d.n)*4), "Copy")
 }
 
 // Scale sets x *= a (kernel scale). Matches cpu Backend.Scale.
@@ -62,7 +60,7 @@ func (be *Backend) LinComb(dst, x compute.Buffer, coef []float32, ks []compute.B
 	d, xb := be.buf(dst), be.buf(x)
 	need(d.n == xb.n && len(coef) == len(ks), "LinComb shapes")
 	var cs []float32
-	var ps []cu.DevicePtr
+	var ps []devptr
 	for i, c := range coef {
 		if c == 0 {
 			continue
@@ -87,7 +85,7 @@ func (be *Backend) LinComb(dst, x compute.Buffer, coef []float32, ks []compute.B
 			args = append(args, c)
 		}
 		for j := 0; j < 8; j++ {
-			p := cu.DevicePtr(0)
+			p := devptr(0)
 			if j < nk {
 				p = ps[j]
 			}

@@ -4,7 +4,6 @@
 // u = sqrt(2/pi)(x + 0.044715 x^3), exactly as the CPU does.
 #include "common.cuh"
 
-#define GRID_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 #define GELU_2C 1.5957691216057308f  // 2 sqrt(2/pi)
 #define GELU_C 0.7978845608028654f   // sqrt(2/pi)
 

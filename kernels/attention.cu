@@ -36,6 +36,21 @@ __device__ __forceinline__ float dot_rows(const float* a, const float* b, int Dh
   return s;
 }
 
+// acc_rows adds sum_j w_j rows[j][d] to the lane's output columns acc[c],
+// d = lane + 32c < Dh, for the n rows of a shared tile of stride S, where w_j
+// is lane j's w (a shuffle per row). Every lane of the warp must call it.
+__device__ __forceinline__ void acc_rows(float acc[4], float w, const float* rows, int n, int Dh, int S, int lane) {
+  for (int j = 0; j < n; j++) {
+    float wj = __shfl_sync(FULL_MASK, w, j);
+    const float* r = rows + j * S;
+#pragma unroll
+    for (int c = 0; c < 4; c++) {
+      int d = lane + 32 * c;
+      if (d < Dh) acc[c] += wj * r[d];
+    }
+  }
+}
+
 // attn_fwd: grid (B*H, ceil(T / (ATT_WARPS*FWD_RPW))), block 128, dynamic shared memory
 // (16 + 2*32) * S floats. Online softmax over key tiles; lse[b,h,t] = m + log(l).
 extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
@@ -76,15 +91,7 @@ extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, in
       m[i] = mnew;
 #pragma unroll
       for (int c = 0; c < 4; c++) acc[i][c] *= corr;
-      for (int j = 0; j < nk; j++) {
-        float pj = __shfl_sync(FULL_MASK, p, j);
-        const float* vr = sv + j * S;
-#pragma unroll
-        for (int c = 0; c < 4; c++) {
-          int d = lane + 32 * c;
-          if (d < Dh) acc[i][c] += pj * vr[d];
-        }
-      }
+      acc_rows(acc[i], p, sv, nk, Dh, S, lane);
     }
   }
 #pragma unroll
@@ -161,15 +168,7 @@ extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const flo
         float dp = dot_rows(sdo + r * S, sv + lane * S, Dh);
         ds = p * (dp - dl[i]) * scale;
       }
-      for (int j = 0; j < nk; j++) {
-        float dsj = __shfl_sync(FULL_MASK, ds, j);
-        const float* kr = sk + j * S;
-#pragma unroll
-        for (int c = 0; c < 4; c++) {
-          int d = lane + 32 * c;
-          if (d < Dh) acc[i][c] += dsj * kr[d];
-        }
-      }
+      acc_rows(acc[i], ds, sk, nk, Dh, S, lane);
     }
   }
 #pragma unroll
@@ -232,19 +231,8 @@ extern "C" __global__ void attn_bwd_dkdv(float* dqkv, const float* dout, const f
         float dp = dot_rows(sdo + lane * S, sv + r * S, Dh);
         ds = p * (dp - sdl[lane]) * scale;
       }
-      for (int j = 0; j < nq; j++) {
-        float pj = __shfl_sync(FULL_MASK, p, j), dsj = __shfl_sync(FULL_MASK, ds, j);
-        const float* dor = sdo + j * S;
-        const float* qr = sq + j * S;
-#pragma unroll
-        for (int c = 0; c < 4; c++) {
-          int d = lane + 32 * c;
-          if (d < Dh) {
-            dv[i][c] += pj * dor[d];
-            dk[i][c] += dsj * qr[d];
-          }
-        }
-      }
+      acc_rows(dv[i], p, sdo, nq, Dh, S, lane);
+      acc_rows(dk[i], ds, sq, nq, Dh, S, lane);
     }
   }
 #pragma unroll

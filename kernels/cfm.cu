@@ -7,7 +7,6 @@
 // loss[0] on the device; the host never reads it unless it logs.
 #include "common.cuh"
 
-#define GRID_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 #define PATH_OT 0
 #define PATH_VP 1
 
@@ -83,7 +82,7 @@ extern "C" __global__ void mse_loss(double* part, float* dpred, const float* pre
 // -log p[label] = lse - x[label]. A label that is not an integer in [0, K) adds 0
 // to the loss and has an all-zero onehot (cpu Backend.SoftmaxCrossEntropy).
 extern "C" __global__ void softmax_ce(double* part, float* dlogits, const float* logits, const float* labels,
-                                      int B, int K, unsigned int* err) {
+                                      int B, int K) {
   const int lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   double acc = 0;
   for (int r = blockIdx.x * warps + (threadIdx.x >> 5); r < B; r += gridDim.x * warps) {

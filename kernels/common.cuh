@@ -8,7 +8,11 @@
 
 // ERR_* are the bits of the device error word that Backend.Sync reports.
 #define ERR_GATHER_INDEX 1u  // GatherRows / ScatterAddRows: row index out of range
-#define ERR_LABEL 2u         // SoftmaxCrossEntropy: label out of [0, K)
+
+// GRID_LOOP(i, n) is a grid-stride loop over i < n. Its int index cannot wrap:
+// the Go wrappers launch at most 2^24 threads (elemBlocks x elemThreads) and
+// keep n + 2^24 <= 2^31 - 1 (gpu/backend.go maxGridElems).
+#define GRID_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 
 // RED_THREADS is the block size of the two-pass reductions; RED_MAX_BLOCKS
 // bounds their grid (the Go side allocates that many double partials).

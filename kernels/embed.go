@@ -3,6 +3,7 @@ package kernels
 import (
 	"embed"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -34,4 +35,20 @@ func PTX(name string) (string, error) {
 		return "", fmt.Errorf("kernels: no embedded PTX module %q: %w", name, err)
 	}
 	return string(b), nil
+}
+
+var entryRE = regexp.MustCompile(`\.visible \.entry (\w+)\(`)
+
+// Entries returns the names of the kernels of PTX module name, in the order
+// of the module.
+func Entries(name string) ([]string, error) {
+	text, err := PTX(name)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range entryRE.FindAllStringSubmatch(text, -1) {
+		names = append(names, m[1])
+	}
+	return names, nil
 }

@@ -9,7 +9,7 @@
 // reduce_sum: part[blockIdx.x] = sum of x[i] (mode 0) or x[i]^2 (mode 1) over the block's cells.
 extern "C" __global__ void reduce_sum(double* part, const float* x, int n, int mode) {
   double s = 0;
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+  GRID_LOOP(i, n) {
     double v = (double)x[i];
     s += mode ? v * v : v;
   }
@@ -21,7 +21,7 @@ extern "C" __global__ void reduce_sum(double* part, const float* x, int n, int m
 extern "C" __global__ void reduce_errnorm(double* part, const float* e, const float* y0, const float* y1,
                                           int n, float rtol, float atol) {
   double s = 0;
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+  GRID_LOOP(i, n) {
     double sc = (double)atol + (double)rtol * fmax(fabs((double)y0[i]), fabs((double)y1[i]));
     double r = (double)e[i] / sc;
     s += r * r;

@@ -3,7 +3,6 @@
 // GatedResidualBackward. gate and dgate are [B, D] views of row stride ld.
 #include "common.cuh"
 
-#define GRID_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 
 // gated_residual: x[r, j] += gate[b, j] y[r, j], b = r / T.
 extern "C" __global__ void gated_residual(float* x, const float* gate, const float* y, int n, int ld, int T, int D) {

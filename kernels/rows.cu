@@ -4,7 +4,6 @@
 // ScatterAddRows).
 #include "common.cuh"
 
-#define GRID_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 
 // add_bias: x[r, j] += bias[j], x [N, X].
 extern "C" __global__ void add_bias(float* x, const float* bias, int n, int X) {
@@ -54,17 +53,22 @@ extern "C" __global__ void gather_rows(float* dst, const float* src, const float
   }
 }
 
-// scatter_add_rows: dst[idx[i], :] += src[i, :] (atomics: repeated indices accumulate).
-extern "C" __global__ void scatter_add_rows(float* dst, const float* src, const float* idx, int n, int w, int rows,
+// scatter_add_rows: dst[idx[i], :] += src[i, :] for the N rows of src. One
+// thread per column j adds the source rows in order, i = 0, 1, ..., N-1, in
+// float32: deterministic, and the CPU's order (bit-identical to cpu
+// Backend.ScatterAddRows). An index outside [0, rows) sets ERR_GATHER_INDEX.
+extern "C" __global__ void scatter_add_rows(float* dst, const float* src, const float* idx, int N, int w, int rows,
                                             unsigned int* err) {
-  GRID_LOOP(e, n) {
-    int i = e / w, j = e % w;
-    float f = idx[i];
-    if (!(f >= 0.0f && f < (float)rows)) {
-      if (j == 0) atomicOr(err, ERR_GATHER_INDEX);
-      continue;
+  GRID_LOOP(j, w) {
+    for (int i = 0; i < N; i++) {
+      float f = idx[i];
+      if (!(f >= 0.0f && f < (float)rows)) {
+        if (j == 0) atomicOr(err, ERR_GATHER_INDEX);
+        continue;
+      }
+      float* d = dst + (long long)(int)f * w + j;
+      *d = *d + src[(long long)i * w + j];
     }
-    atomicAdd(&dst[(long long)(int)f * w + j], src[e]);
   }
 }
 

@@ -3,7 +3,6 @@
 // gemm_scale_c for Gemm's k = 0 / alpha = 0 case (cpu sgemmScaleC).
 #include "common.cuh"
 
-#define GRID_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 
 // scale: x *= a (Backend.Scale).
 extern "C" __global__ void scale(float* x, int n, float a) {

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 // Package philoxcheck compiles kernels/philox.cuh for the host, with the CUDA
 // intrinsics it uses replaced by their plain C meanings (__dadd_rn(a, b) is
