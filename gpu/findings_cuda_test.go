@@ -11,6 +11,8 @@ import (
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/compute/cpu"
 	"github.com/latentflow/latentflow/gpu"
+	"github.com/latentflow/latentflow/model"
+	"github.com/latentflow/latentflow/sample"
 )
 
 // Regression tests of the findings of a reading of the CUDA backend (issue
@@ -166,4 +168,27 @@ func TestCloseTwice(t *testing.T) {
 	if err := gr.Close(); err != nil {
 		t.Errorf("Graph.Close after the backend's Close: %v", err)
 	}
+}
+
+// TestSampleMemoryCheck: sampling more at once than the device holds is a
+// clear error before anything is allocated (before: Generate allocated the
+// training activations of all n samples, about 171 GiB at gpu-m with n =
+// 1024, and failed in cuMemAlloc with a panic).
+func TestSampleMemoryCheck(t *testing.T) {
+	g := backend(t, gpu.MathTF32)
+	m := model.NewDiT(model.Config{T: 256, C: 4, D: 768, L: 12, H: 12, MLPRatio: 4, TembDim: 256, TimeScale: 1000})
+	if gib := float64(4*m.ActivationFloats(1024)) / (1 << 30); gib < 160 || gib > 180 {
+		t.Errorf("gpu-m activations for 1024 samples: %.1f GiB, want about 171", gib)
+	}
+	params := g.Alloc(1) // never read: the check comes first
+	defer g.Free(params)
+	before := g.PeakAllocBytes()
+	_, _, err := sample.Generate(g, m, params, 1024, nil, 1, 1, sample.Options{Method: sample.Euler, Steps: 2})
+	if err == nil || !strings.Contains(err.Error(), "1024 samples at once need") {
+		t.Fatalf("Generate of 1024 gpu-m samples: %v, want the memory error", err)
+	}
+	if g.PeakAllocBytes() != before {
+		t.Errorf("the refused Generate allocated device memory")
+	}
+	t.Log(err)
 }

@@ -83,6 +83,21 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 	return a
 }
 
+// ActivationFloats returns the float32s NewActivations(be, B) allocates: the
+// cached activations of every block and the gradient scratch (4 bytes each).
+func (m *DiT) ActivationFloats(B int) int64 {
+	c := m.Cfg
+	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
+	block := 7*N*D + 6*b*D + 4*N + 3*N*D + b*int64(c.H)*int64(c.T) + 2*N*M
+	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
+	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C) // final layer
+	n += 3*N*D + N*3*D + N*M + b*6*D + 3*b*D // gradient scratch
+	if c.NumClasses > 0 {
+		n += b
+	}
+	return n
+}
+
 // Free releases the workspace.
 func (a *Activations) Free() {
 	for _, b := range a.all {

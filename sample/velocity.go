@@ -95,6 +95,9 @@ const StreamSample uint32 = 16
 func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, labels []float32, cfg float32,
 	seed uint64, o Options) ([]float32, Stats, error) {
 	X := m.Cfg.T * m.Cfg.C
+	if err := fitsDevice(be, m, n); err != nil {
+		return nil, Stats{}, err
+	}
 	x := be.Alloc(n * X)
 	defer be.Free(x)
 	be.FillNormal(x, philox.Key{Seed: seed, Step: 0, Stream: StreamSample})
@@ -111,3 +114,35 @@ func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, la
 	be.Download(out, x)
 	return out, st, be.Sync()
 }
+
+// memInfoer is a backend that reports its device memory (the CUDA backend).
+type memInfoer interface {
+	MemInfo() (free, total int64, err error)
+}
+
+// fitsDevice returns an error when sampling n at once would need more device
+// memory than is free: Generate evaluates all n samples in one batch with the
+// training activations of the model (model.DiT.ActivationFloats), plus the
+// state, the solver's stages and the guidance scratch. Backends without
+// MemInfo (the CPU) are not checked.
+func fitsDevice(be compute.Backend, m *model.DiT, n int) error {
+	mi, ok := be.(memInfoer)
+	if !ok {
+		return nil
+	}
+	free, total, err := mi.MemInfo()
+	if err != nil {
+		return nil // unknown: let the allocation report it
+	}
+	X := int64(m.Cfg.T) * int64(m.Cfg.C)
+	// The state, up to 7 stages (dopri5) and 2 more for the error estimate
+	// and the guidance's conditional output.
+	need := 4 * (m.ActivationFloats(n) + 10*int64(n)*X)
+	if need > free {
+		return fmt.Errorf("sample: %d samples at once need %.1f GiB of device memory (the model's activations for a batch of %d), but %.1f GiB of %.1f GiB are free: sample fewer at a time (-n)",
+			n, gib(need), n, gib(free), gib(total))
+	}
+	return nil
+}
+
+func gib(b int64) float64 { return float64(b) / (1 << 30) }
