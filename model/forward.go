@@ -91,7 +91,7 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	block := 7*N*D + 6*b*D + 4*N + 3*N*D + b*int64(c.H)*int64(c.T) + 2*N*M
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
 	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C) // final layer
-	n += 3*N*D + N*3*D + N*M + b*6*D + 3*b*D // gradient scratch
+	n += 3*N*D + N*3*D + N*M + b*6*D + 3*b*D    // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
