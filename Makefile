@@ -1,4 +1,5 @@
 # latentflow: make build (CPU, pure Go) | make test | make bench
+#             make test-emu (the GPU tests on the emulated device; part of make test)
 #             make kernels (nvcc -> committed PTX) | make gpu | make test-gpu (CUDA hosts)
 GO      ?= go
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -8,7 +9,7 @@ CMDS    := train sample bench
 # GEMM its AVX2/FMA micro-kernel; without it the portable kernel is used.
 export GOEXPERIMENT ?= simd
 
-.PHONY: build test vet bench gpu test-gpu bench-gpu bench-compare kernels kernels-check ptxas-v vet-cuda clean
+.PHONY: build test vet bench test-emu test-emu-asan gpu test-gpu bench-gpu bench-compare kernels kernels-check ptxas-v vet-cuda clean
 
 build:
 	@mkdir -p bin
@@ -16,14 +17,32 @@ build:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet $(EMU_TAGS) ./gpu/... ./kernels/...
 	@f=$$(gofmt -l $$(find . -name '*.go' -not -path './.*/*' -not -path './vendor/*')); \
 	  test -z "$$f" || { echo "gofmt needed:"; echo "$$f"; exit 1; }   # not .device/ or vendor/
 
-# All CPU tests (the CI command).
+# All CPU tests and the GPU tests on the emulated device (the CI command).
 test: vet
 	$(GO) test -count=1 ./...
 	GOEXPERIMENT= $(GO) vet ./compute/cpu/
 	GOEXPERIMENT= $(GO) test -count=1 ./compute/...   # the portable GEMM kernel too
+	@$(MAKE) --no-print-directory test-emu
+
+# --- The emulated CUDA device ------------------------------------------------
+# The GPU test suite (gpu/*_cuda_test.go: conformance in fp32/TF32/bf16, CPU vs
+# GPU training steps, capture and replay, the checkerboard at CI size) with tag
+# cudaemu: the same kernels/*.cu compiled for the host by g++ (gpu/emu), the
+# same Go launch code. Then the conformance suite and the training steps again
+# with every block's threads run in reverse order, so a missing __syncthreads
+# changes a result. Needs g++ (C++20). Full log: emu-test.log.
+EMU_TAGS := -tags cudaemu
+test-emu:
+	@t0=$$(date +%s); rc=0; 	$(GO) test $(EMU_TAGS) -count=1 -v -timeout 25m ./gpu/... ./kernels/... > emu-test.log 2>&1 || rc=$$?; 	t1=$$(date +%s); 	LATENTFLOW_EMU_ORDER=reverse $(GO) test $(EMU_TAGS) -count=1 -v -timeout 25m -run 'Conformance|TrainStep|Capture' ./gpu/ > emu-test-reverse.log 2>&1 || rc=$$?; 	t2=$$(date +%s); 	grep -hE '^(--- FAIL|FAIL|ok |panic)|largest error' emu-test.log emu-test-reverse.log; 	for f in emu-test.log emu-test-reverse.log; do 	  echo "emulated device ($$f): $$(grep -c -- '--- PASS' $$f) tests passed, $$(grep -c -- '--- FAIL' $$f) failed, $$(grep -c -- '--- SKIP' $$f) skipped (subtests included)"; done; 	echo "emulated device: forward order $$((t1-t0)) s, reverse order $$((t2-t1)) s"; 	if [ $$rc -ne 0 ]; then echo "make test-emu: FAILED (see emu-test.log, emu-test-reverse.log)"; exit $$rc; fi
+
+# The emulator's own tests under AddressSanitizer and UBSan (gpu/emu/doc.go).
+test-emu-asan:
+	CGO_CXXFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g' CGO_LDFLAGS='-fsanitize=address,undefined' \
+	  $(GO) test -asan $(EMU_TAGS) -count=1 ./gpu/emu/
 
 # The CPU benchmarks: go test -bench for the train step, then bin/bench at cpu-s.
 bench: build
@@ -96,4 +115,4 @@ bench-compare: gpu
 	bash bench/compare.sh $(CMP_OUT) gpu-s gpu-m
 
 clean:
-	rm -rf bin gpu-test.log
+	rm -rf bin gpu-test.log emu-test.log emu-test-reverse.log
