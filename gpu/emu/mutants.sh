@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# mutants.sh: plants known bugs in the kernels, one at a time, in a copy of the
+# tree, and checks that the GPU tests on the emulated device catch each one
+# (make test-emu-mutants). A mutant is caught when its tests fail in the
+# forward or the reverse thread order; a mutant whose edit does not apply is
+# an error (the kernels changed: update the table). Exit status 1 if any
+# mutant survives.
+#
+# Each line: name @ file @ sed expression (must change exactly one line) @ test regex
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+mutants=$(cat <<'TABLE'
+attention-scale@kernels/attention.cu@s/float sc = valid ? dot_rows(sq + r \* S, sk + lane \* S, Dh) \* scale : -INFINITY;/float sc = valid ? dot_rows(sq + r * S, sk + lane * S, Dh) * scale * 1.01f : -INFINITY;/@TestConformanceFP32/Attention
+attention-bwd-scale@kernels/attention.cu@s/ds = p \* (dp - dl\[i\]) \* scale;/ds = p * (dp - dl[i]);/@TestConformanceFP32/AttentionBackward
+layernorm-eps@kernels/layernorm.cu@s#double rs = 1.0 / sqrt(warp_sum_d(v2) / (double)D + (double)eps);#double rs = 1.0 / sqrt(warp_sum_d(v2) / (double)D + 10.0 * (double)eps);#@TestConformanceFP32/LayerNormMod
+adamw-bias-correction@kernels/vector.cu@0,/(mi \/ bc1)/s//(mi \/ bc2)/@TestConformanceFP32/AdamWStep
+cfm-path-coefficient@kernels/cfm.cu@s/da = (float)(-(1.0 - s));/da = (float)(-(1.0 + s));/@TestConformanceFP32/CFM
+colsum-off-by-one@kernels/rows.cu@0,/for (int r = threadIdx.y; r < N; r += COL_GROUPS)/s//for (int r = threadIdx.y; r < N - 1; r += COL_GROUPS)/@TestConformanceFP32/BiasGrad
+missing-syncthreads-attention@kernels/attention.cu@0,/^    __syncthreads();$/s///@TestConformanceFP32/Attention
+missing-syncthreads-colreduce@kernels/common.cuh@/__shared__ double sh\[COL_GROUPS\]\[32\];/,/__syncthreads();/{/__syncthreads();/d}@TestConformanceFP32/(BiasGrad|AddRowsGrad|LayerNormModBackward)
+warp-max-half@kernels/common.cuh@s/for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/for (int o = 8; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/@TestConformanceFP32/(Attention|SoftmaxCrossEntropy|LayerNorm)
+TABLE
+)
+export GOEXPERIMENT="${GOEXPERIMENT-simd}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+survived=0
+while IFS='@' read -r name file expr regex; do
+  [ -z "$name" ] && continue
+  dir="$tmp/$name"
+  mkdir -p "$dir"
+  (cd "$root" && tar --exclude=./.git --exclude=./.device --exclude=./bin --exclude='./runs' -cf - .) | tar -C "$dir" -xf -
+  cp "$dir/$file" "$dir/$file.orig"
+  sed -i -e "$expr" "$dir/$file"
+  changed=$(diff "$dir/$file.orig" "$dir/$file" | grep -c '^<')
+  if [ "$changed" -ne 1 ]; then
+    echo "mutant $name: the edit changed $changed lines of $file, want 1 (update gpu/emu/mutants.sh)"; survived=1; rm -rf "$dir"; continue
+  fi
+  (cd "$dir/gpu/emu" && go run gen.go >/dev/null) || { echo "mutant $name: go generate failed"; survived=1; continue; }
+  caught=""
+  for order in forward reverse; do
+    if ! (cd "$dir" && LATENTFLOW_EMU_ORDER=$order go test -tags cudaemu -count=1 -run "$regex" ./gpu/ > "$tmp/$name.$order.log" 2>&1); then
+      caught="$caught $order"
+    fi
+  done
+  if [ -n "$caught" ]; then
+    why=$(grep -m1 -hE 'want|exceeds|error|emu:' "$tmp/$name".*.log | sed 's/^ *//' | cut -c1-150)
+    echo "mutant $name ($file): caught in order(s):$caught -- $why"
+  else
+    echo "mutant $name ($file): SURVIVED (tests $regex pass in both orders)"; survived=1
+  fi
+  rm -rf "$dir"
+done <<< "$mutants"
+exit $survived
