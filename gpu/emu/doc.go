@@ -1,0 +1,4 @@
+// Package emu is placeholder.
+package emu
+
+//go:generate go run gen.go
