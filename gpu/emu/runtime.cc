@@ -162,12 +162,27 @@ extern "C" int emu_kernel_test(int k) { return table()[k].test; }
 
 // ---------------------------------------------------------------- context switch
 
-// emu_ctx_switch(save, to) saves the callee-saved registers, MXCSR and the
-// x87 control word on the current stack, stores the stack pointer in *save
-// and resumes the context whose stack pointer is to. A new context's stack
-// holds the same frame with emu_ctx_entry as return address, r12 = argument
-// and r13 = function.
+// emu_ctx_switch(save, to) saves the callee-saved registers on the current
+// stack, stores the stack pointer in *save and resumes the context whose
+// stack pointer is to. A new context's stack holds the same frame with
+// emu_ctx_entry as return address, r12 = argument and r13 = function.
+//
+// It also saves MXCSR and the x87 control word and loads the target's
+// (EMU_SWITCH_FPCSR, default 1). Device code has no way to change them and
+// every fiber starts with its worker's, so -DEMU_SWITCH_FPCSR=0 drops them
+// from the switch; run_block checks either way that a block left them as it
+// found them. (On the loaded 2-core CI machine the difference was in the noise.)
 #if defined(__x86_64__)
+#ifndef EMU_SWITCH_FPCSR
+#define EMU_SWITCH_FPCSR 1
+#endif
+#if EMU_SWITCH_FPCSR
+#define EMU_FP_SAVE "\tstmxcsr (%rsp)\n\tfnstcw 4(%rsp)\n"
+#define EMU_FP_LOAD "\tldmxcsr (%rsp)\n\tfldcw 4(%rsp)\n"
+#else
+#define EMU_FP_SAVE ""
+#define EMU_FP_LOAD ""
+#endif
 asm(R"(
 	.text
 	.p2align 4
@@ -182,12 +197,10 @@ emu_ctx_switch:
 	pushq %r14
 	pushq %r15
 	subq $8, %rsp
-	stmxcsr (%rsp)
-	fnstcw 4(%rsp)
+)" EMU_FP_SAVE R"(
 	movq %rsp, (%rdi)
 	movq %rsi, %rsp
-	ldmxcsr (%rsp)
-	fldcw 4(%rsp)
+)" EMU_FP_LOAD R"(
 	addq $8, %rsp
 	popq %r15
 	popq %r14
@@ -220,11 +233,16 @@ namespace {
 
 // ---------------------------------------------------------------- fibers
 
+// A fiber's stack is kStack bytes; its top is lowered by a per-fiber offset
+// (below kStagger) so that the hot top lines of the 1024 stacks of a block
+// fall into different cache sets (a 64 KB stride would map them all to one).
 #if defined(EMU_ASAN)
-constexpr size_t kStack = 256 << 10;
+constexpr size_t kUsable = 256 << 10;
 #else
-constexpr size_t kStack = 64 << 10;
+constexpr size_t kUsable = 64 << 10;
 #endif
+constexpr size_t kStagger = 64 << 10;
+constexpr size_t kStack = kUsable + kStagger;
 constexpr size_t kGuard = 4096;
 constexpr int kChunk = 32;  // fibers per stack mapping
 
@@ -241,6 +259,7 @@ struct Fiber : FiberHead {
   unsigned cmask;
   uint64_t cval, cres;
   unsigned char* stack_lo;
+  size_t stagger;
 #if defined(EMU_UCONTEXT)
   ucontext_t uc;
 #endif
@@ -301,8 +320,29 @@ struct Launch {
 
 void fiber_main(Fiber* f);
 
+#if defined(__x86_64__)
+inline uint32_t mxcsr() {
+  uint32_t v;
+  asm volatile("stmxcsr %0" : "=m"(v));
+  return v;
+}
+inline uint16_t x87cw() {
+  uint16_t v;
+  asm volatile("fnstcw %0" : "=m"(v));
+  return v;
+}
+inline void set_fp_control(uint32_t csr, uint16_t cw) {
+  asm volatile("ldmxcsr %0" : : "m"(csr));
+  asm volatile("fldcw %0" : : "m"(cw));
+}
+#else
+inline uint32_t mxcsr() { return 0; }
+inline uint16_t x87cw() { return 0; }
+inline void set_fp_control(uint32_t, uint16_t) {}
+#endif
+
 void fiber_init(Fiber* f) {
-  unsigned char* top = f->stack_lo + kStack;
+  unsigned char* top = f->stack_lo + kStack - f->stagger;
 #if defined(EMU_UCONTEXT)
   getcontext(&f->uc);
   f->uc.uc_stack.ss_sp = f->stack_lo;
@@ -312,11 +352,7 @@ void fiber_init(Fiber* f) {
   (void)top;
 #else
   uint64_t* s = (uint64_t*)(((uintptr_t)top & ~(uintptr_t)15) - 80);
-  uint32_t csr;
-  uint16_t cw;
-  asm volatile("stmxcsr %0" : "=m"(csr));
-  asm volatile("fnstcw %0" : "=m"(cw));
-  s[0] = (uint64_t)csr | ((uint64_t)cw << 32);
+  s[0] = (uint64_t)mxcsr() | ((uint64_t)x87cw() << 32);
   s[1] = 0;                         // r15
   s[2] = 0;                         // r14
   s[3] = (uint64_t)(uintptr_t)&fiber_main;  // r13
@@ -389,9 +425,17 @@ const char* base_name(const char* path) {
 
 #define TID(f) (f)->tid.x, (f)->tid.y, (f)->tid.z
 
-void push(Worker* w, int i) {
-  int n = (int)w->queue.size();
-  w->queue[(w->qhead + w->qcount) % n] = i;
+// The ready queue is a ring of w->n entries (a fiber is in it at most once).
+inline void push(Worker* w, int i) {
+  int j = w->qhead + w->qcount;
+  if (j >= w->n) j -= w->n;
+  w->queue[j] = i;
+  w->qcount++;
+}
+
+inline void push_front(Worker* w, int i) {
+  w->qhead = w->qhead == 0 ? w->n - 1 : w->qhead - 1;
+  w->queue[w->qhead] = i;
   w->qcount++;
 }
 
@@ -423,21 +467,23 @@ void push_all(Worker* w) {
   }
 }
 
-// push_lanes queues the lanes in mask of warp wi (forward, reverse, or from
-// a random lane on for shuffle).
+// push_lanes queues the lanes in mask of warp wi but except at the front,
+// so that they run next (the warp stays in cache): in forward order, in
+// reverse order, or from a random lane on for shuffle.
 void push_lanes(Worker* w, int wi, unsigned mask, int except) {
   int o = g_order.load(std::memory_order_relaxed), start = 0;
   if (o == 2) {
     uint64_t s = g_seed.load(std::memory_order_relaxed) ^ (w->phase++ * 0x9e3779b97f4a7c15ull);
     start = (int)(splitmix(s) & 31);
   }
-  for (int k = 0; k < 32; k++) {
+  // Pushed at the front in reverse, they run in the order's order.
+  for (int k = 31; k >= 0; k--) {
     int lane = o == 1 ? 31 - k : (start + k) & 31;
     if (!(mask >> lane & 1)) continue;
     int i = wi * 32 + lane;
     if (i == except) continue;
     w->fibers[i]->state = READY;
-    push(w, i);
+    push_front(w, i);
   }
 }
 
@@ -640,6 +686,7 @@ void ensure_fibers(Worker* w, int n) {
       Fiber* f = new Fiber();
       f->w = w;
       f->stack_lo = base + i * slot + kGuard;
+      f->stagger = (w->fibers.size() * 1088) % kStagger;  // 1024 distinct 64-byte lines
       fiber_init(f);
       w->fibers.push_back(f);
     }
@@ -673,24 +720,30 @@ bool run_block(Worker* w, Launch* L, int64_t b) {
   w->exited = w->at_barrier = 0;
   w->failed = false;
   w->phase = 0;
+  unsigned tx = 0, ty = 0, tz = 0;
   for (int i = 0; i < n; i++) {
     Fiber* f = w->fibers[i];
     f->lin = i;
     f->warp = i >> 5;
     f->lane = i & 31;
-    f->tid = uint3{(unsigned)i % L->block.x, (unsigned)i / L->block.x % L->block.y,
-                   (unsigned)i / (L->block.x * L->block.y)};
+    f->tid = uint3{tx, ty, tz};
     f->state = READY;
+    if (++tx == L->block.x) {
+      tx = 0;
+      if (++ty == L->block.y) ty = 0, tz++;
+    }
   }
   // Dynamic shared memory: NaN words, then the canary.
   unsigned char* sm = emu_dyn_shared;
   uint32_t* sw = (uint32_t*)sm;
   for (int i = 0; i < (L->shared + 3) / 4; i++) sw[i] = 0x7fffffffu;
   for (int i = 0; i < EMU_CANARY_BYTES; i++) sm[L->shared + i] = kCanary[i & 15];
+  uint32_t csr0 = mxcsr();
+  uint16_t cw0 = x87cw();
   push_all(w);
   while (w->qcount > 0) {
     int i = w->queue[w->qhead];
-    w->qhead = (w->qhead + 1) % n;
+    if (++w->qhead == n) w->qhead = 0;
     w->qcount--;
     to_fiber(w, w->fibers[i]);
     if (w->failed) break;
@@ -718,6 +771,12 @@ bool run_block(Worker* w, Launch* L, int64_t b) {
   if (!ok) {
     for (int i = 0; i < n; i++)
       if (w->fibers[i]->state != EXITED) fiber_init(w->fibers[i]);
+    return false;
+  }
+  if (mxcsr() != csr0 || x87cw() != cw0) {
+    snprintf(w->err, sizeof w->err, "the block changed MXCSR (%#x -> %#x) or the x87 control word (%#x -> %#x)",
+             csr0, mxcsr(), cw0, x87cw());
+    set_fp_control(csr0, cw0);
     return false;
   }
   for (int i = 0; i < EMU_CANARY_BYTES; i++) {
