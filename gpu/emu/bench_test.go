@@ -3,6 +3,7 @@
 package emu
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -16,13 +17,20 @@ func cpuTime() time.Duration {
 	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
 }
 
-// The per-thread cost of a barrier and of a warp shuffle: one block of 1024
-// threads (one worker) does iters of them; ns/op is per thread and operation.
-func BenchmarkBarrier(b *testing.B) { benchCollective(b, "t_bench_barrier", false) }
-func BenchmarkShuffle(b *testing.B) { benchCollective(b, "t_bench_shfl", true) }
+// The per-thread cost of a barrier and of a warp shuffle: one block of 32,
+// 256 or 1024 threads (one worker) does iters of them; ns/op is per thread
+// and operation.
+func BenchmarkBarrier(b *testing.B) { benchSizes(b, "t_bench_barrier", false) }
+func BenchmarkShuffle(b *testing.B) { benchSizes(b, "t_bench_shfl", true) }
 
-func benchCollective(b *testing.B, name string, out bool) {
-	const threads, iters = 1024, 200
+func benchSizes(b *testing.B, name string, out bool) {
+	for _, threads := range []int{32, 256, 1024} {
+		b.Run(fmt.Sprint(threads), func(b *testing.B) { benchCollective(b, name, out, threads) })
+	}
+}
+
+func benchCollective(b *testing.B, name string, out bool, threads int) {
+	const iters = 200
 	SetWorkers(1)
 	defer SetWorkers(0)
 	var args []Arg

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -259,7 +260,7 @@ struct Fiber : FiberHead {
   unsigned cmask;
   uint64_t cval, cres;
   unsigned char* stack_lo;
-  size_t stagger;
+  unsigned char* stack_top;  // the fiber's stack is [stack_lo, stack_top)
 #if defined(EMU_UCONTEXT)
   ucontext_t uc;
 #endif
@@ -342,11 +343,11 @@ inline void set_fp_control(uint32_t, uint16_t) {}
 #endif
 
 void fiber_init(Fiber* f) {
-  unsigned char* top = f->stack_lo + kStack - f->stagger;
+  unsigned char* top = f->stack_top;
 #if defined(EMU_UCONTEXT)
   getcontext(&f->uc);
   f->uc.uc_stack.ss_sp = f->stack_lo;
-  f->uc.uc_stack.ss_size = kStack;
+  f->uc.uc_stack.ss_size = (size_t)(f->stack_top - f->stack_lo);
   f->uc.uc_link = nullptr;
   makecontext(&f->uc, (void (*)())fiber_main, 1, f);
   (void)top;
@@ -363,7 +364,7 @@ void fiber_init(Fiber* f) {
   f->sp = s;
 #endif
 #if defined(EMU_ASAN)
-  ASAN_UNPOISON_MEMORY_REGION(f->stack_lo, kStack);
+  ASAN_UNPOISON_MEMORY_REGION(f->stack_lo, (size_t)(f->stack_top - f->stack_lo));
 #endif
 }
 
@@ -373,7 +374,7 @@ inline void to_fiber(Worker* w, Fiber* f) {
   f->state = RUNNING;
 #if defined(EMU_ASAN)
   void* fake = nullptr;
-  __sanitizer_start_switch_fiber(&fake, f->stack_lo, kStack);
+  __sanitizer_start_switch_fiber(&fake, f->stack_lo, (size_t)(f->stack_top - f->stack_lo));
 #endif
 #if defined(EMU_UCONTEXT)
   swapcontext(&w->sched_uc, &f->uc);
@@ -683,10 +684,15 @@ void ensure_fibers(Worker* w, int n) {
     }
     for (int i = 0; i < kChunk; i++) {
       mprotect(base + i * slot, kGuard, PROT_NONE);
-      Fiber* f = new Fiber();
+      // The Fiber lives at the top of its own stack (below the stagger):
+      // its fields and the saved frame share lines and pages.
+      unsigned char* lo = base + i * slot + kGuard;
+      size_t stagger = (w->fibers.size() * 1088) % kStagger;  // 1024 distinct 64-byte lines
+      uintptr_t at = ((uintptr_t)(lo + kStack - stagger) - sizeof(Fiber)) & ~(uintptr_t)63;
+      Fiber* f = new ((void*)at) Fiber();
       f->w = w;
-      f->stack_lo = base + i * slot + kGuard;
-      f->stagger = (w->fibers.size() * 1088) % kStagger;  // 1024 distinct 64-byte lines
+      f->stack_lo = lo;
+      f->stack_top = (unsigned char*)at;
       fiber_init(f);
       w->fibers.push_back(f);
     }
