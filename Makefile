@@ -9,7 +9,7 @@ CMDS    := train sample bench
 # GEMM its AVX2/FMA micro-kernel; without it the portable kernel is used.
 export GOEXPERIMENT ?= simd
 
-.PHONY: build test vet bench test-emu test-emu-asan gpu test-gpu bench-gpu bench-compare kernels kernels-check ptxas-v vet-cuda clean
+.PHONY: build test vet bench test-emu emu-table test-emu-mutants test-emu-asan gpu test-gpu bench-gpu bench-compare kernels kernels-check ptxas-v vet-cuda clean
 
 build:
 	@mkdir -p bin
@@ -36,8 +36,18 @@ test: vet
 # with every block's threads run in reverse order, so a missing __syncthreads
 # changes a result. Needs g++ (C++20). Full log: emu-test.log.
 EMU_TAGS := -tags cudaemu
-test-emu:
-	@t0=$$(date +%s); rc=0; 	$(GO) test $(EMU_TAGS) -count=1 -v -timeout 25m ./gpu/... ./kernels/... > emu-test.log 2>&1 || rc=$$?; 	t1=$$(date +%s); 	LATENTFLOW_EMU_ORDER=reverse $(GO) test $(EMU_TAGS) -count=1 -v -timeout 25m -run 'Conformance|TrainStep|Capture' ./gpu/ > emu-test-reverse.log 2>&1 || rc=$$?; 	t2=$$(date +%s); 	grep -hE '^(--- FAIL|FAIL|ok |panic)|largest error' emu-test.log emu-test-reverse.log; 	for f in emu-test.log emu-test-reverse.log; do 	  echo "emulated device ($$f): $$(grep -c -- '--- PASS' $$f) tests passed, $$(grep -c -- '--- FAIL' $$f) failed, $$(grep -c -- '--- SKIP' $$f) skipped (subtests included)"; done; 	echo "emulated device: forward order $$((t1-t0)) s, reverse order $$((t2-t1)) s"; 	if [ $$rc -ne 0 ]; then echo "make test-emu: FAILED (see emu-test.log, emu-test-reverse.log)"; exit $$rc; fi
+test-emu: emu-table
+	bash gpu/emu/gputests.sh
+
+# The emulator's kernel table (gpu/emu/zz_*.cc) from kernels/*.cu; it carries
+# a hash of the sources, so the go command recompiles an edited kernel.
+emu-table:
+	@cd gpu/emu && $(GO) run gen.go
+
+# Plants known bugs in the kernels one at a time and checks the emulated GPU
+# tests catch each (gpu/emu/mutants.sh; a few minutes).
+test-emu-mutants:
+	bash gpu/emu/mutants.sh
 
 # The emulator's own tests under AddressSanitizer and UBSan (gpu/emu/doc.go).
 test-emu-asan:
@@ -63,7 +73,7 @@ CU_PTX    := $(CU_SRCS:.cu=.ptx)
 CU_HDRS   := $(wildcard kernels/*.cuh)
 GPU_TAGS  := -tags cuda
 
-kernels: $(CU_PTX)
+kernels: $(CU_PTX) emu-table
 
 kernels/%.ptx: kernels/%.cu $(CU_HDRS)
 	$(NVCC) $(NVCCFLAGS) $(NVCCFLAGS_$*) -o $@ $<
