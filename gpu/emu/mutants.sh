@@ -44,7 +44,7 @@ while IFS='@' read -r name file expr regex; do
     fi
   done
   if [ -n "$caught" ]; then
-    why=$(grep -m1 -hE 'want|exceeds|error|emu:' "$tmp/$name".*.log | sed 's/^ *//' | cut -c1-150)
+    why=$(cat "$tmp/$name".*.log | grep -m1 -E "want|exceeds|error|emu:" | sed "s/^ *//" | cut -c1-160)
     echo "mutant $name ($file): caught in order(s):$caught -- $why"
   else
     echo "mutant $name ($file): SURVIVED (tests $regex pass in both orders)"; survived=1
