@@ -104,7 +104,7 @@ vet-cuda:
 	$(GO) vet $(GPU_TAGS) ./...
 
 # The GPU tests (need a GPU): the conformance suite on CUDA (fp32, TF32, bf16
-# GEMMs), the pending ops, CPU-vs-GPU training steps, the checkerboard bar
+# GEMMs), the regression tests, CPU-vs-GPU training steps, the checkerboard bar
 # (12000 steps), and the host build of philox.cuh. Full log: gpu-test.log.
 test-gpu:
 	@LATENTFLOW_REQUIRE_GPU=1 LATENTFLOW_GPU_LONG=1 $(GO) test $(GPU_TAGS) -count=1 -v -timeout 40m \
