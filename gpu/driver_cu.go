@@ -81,6 +81,9 @@ import (
 	"github.com/latentflow/latentflow/kernels"
 )
 
+// autoCUDA: device = "auto" uses the GPU when one is usable.
+const autoCUDA = true
+
 // cuDriver is the real CUDA device: the primary context of one GPU, one
 // blocking stream, the JIT-loaded PTX modules and a cuBLAS handle on the stream.
 type cuDriver struct {

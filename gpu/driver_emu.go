@@ -18,6 +18,11 @@ import (
 // real capture rejects (allocation, copies to or from the host, a sync) fail
 // and invalidate the capture, as cuStreamEndCapture would report.
 
+// autoCUDA: device = "auto" means the CPU in a cudaemu build; the emulated
+// device, about 50 times slower than the CPU backend, is for tests and
+// device = "cuda".
+const autoCUDA = false
+
 // emuDeviceName is what DeviceName returns on the emulated device.
 const emuDeviceName = "latentflow emulated CUDA device (host CPU)"
 

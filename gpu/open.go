@@ -9,12 +9,15 @@ import (
 
 // Open returns the backend for the configuration key device: "cpu", "cuda" or
 // "auto" (CUDA when this binary was built with it and a GPU is usable, else
-// the CPU).
+// the CPU; the emulated device of a cudaemu build is used only for "cuda").
 func Open(device string) (compute.Backend, error) {
 	switch device {
 	case "cpu":
 		return cpu.New(0), nil
 	case "auto":
+		if !autoCUDA {
+			return cpu.New(0), nil
+		}
 		if b, err := openCUDA(); err == nil {
 			return b, nil
 		}
