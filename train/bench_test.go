@@ -28,13 +28,16 @@ func BenchmarkTrainStep(b *testing.B) {
 			cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = s.T, s.C, s.D, s.L, s.H
 			cfg.Train.Batch, cfg.Train.Steps = s.B, 1<<30
 			be := cpu.New(0)
-			m := model.NewDiT(ModelConfig(cfg))
-			obj, _ := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+			m := model.NewDiT(model.ConfigFrom(cfg))
+			obj, err := flow.NewObjective(cfg.Flow)
+			if err != nil {
+				b.Fatal(err)
+			}
 			p := m.Init(1)
-			st := &Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+			st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
 			tr := NewTrainer(be, m, obj, cfg.Train, 1, st)
 			defer tr.Free()
-			be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: flow.StreamData})
+			be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: philox.StreamData})
 			tr.Step(1)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
