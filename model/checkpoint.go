@@ -65,12 +65,9 @@ func (c *Checkpoint) Save(path string) error {
 
 // LoadCheckpoint reads and checks a checkpoint written by Save.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	ts, meta, err := safetensors.Read(path)
+	byName, meta, err := readFile(path, checkpointFormat, "checkpoint")
 	if err != nil {
 		return nil, err
-	}
-	if meta["format"] != checkpointFormat {
-		return nil, fmt.Errorf("%s: not a latentflow checkpoint (format %q, want %q)", path, meta["format"], checkpointFormat)
 	}
 	c := &Checkpoint{}
 	if c.Step, err = strconv.Atoi(meta["step"]); err != nil || c.Step < 0 {
@@ -87,7 +84,6 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%s (embedded config): %w", path, err)
 	}
 	c.Model = NewDiT(mc)
-	byName := tensorIndex(ts)
 	get := func(prefix string, required bool) ([]float32, error) {
 		if _, ok := byName[prefix+c.Model.Tensors[0].Name]; !ok && !required {
 			return nil, nil // an optional part (EMA, moments) absent as a whole

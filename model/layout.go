@@ -128,13 +128,22 @@ func (l *Layout) Gather(path, prefix string, byName map[string]safetensors.Tenso
 	return flat, nil
 }
 
-// tensorIndex maps the tensors read from a file by name.
-func tensorIndex(ts []safetensors.Tensor) map[string]safetensors.Tensor {
-	m := make(map[string]safetensors.Tensor, len(ts))
-	for _, t := range ts {
-		m[t.Name] = t
+// readFile reads a safetensors file of one of our formats (metadata
+// "format"; kind names it in the error, "checkpoint", "classifier") and
+// returns its tensors by name and its metadata.
+func readFile(path, format, kind string) (map[string]safetensors.Tensor, map[string]string, error) {
+	ts, meta, err := safetensors.Read(path)
+	if err != nil {
+		return nil, nil, err
 	}
-	return m
+	if meta["format"] != format {
+		return nil, nil, fmt.Errorf("%s: not a latentflow %s (format %q, want %q)", path, kind, meta["format"], format)
+	}
+	byName := make(map[string]safetensors.Tensor, len(ts))
+	for _, t := range ts {
+		byName[t.Name] = t
+	}
+	return byName, meta, nil
 }
 
 // readStats reads the per-channel statistics tensors meanName and stdName

@@ -62,12 +62,9 @@ func (a *AE) Save(path string) error {
 // LoadAE reads an autoencoder written by Save and checks it against the run:
 // images of h x w (0, 0: any) and latents of T x C.
 func LoadAE(path string, h, w, T, C int) (*AE, error) {
-	ts, meta, err := safetensors.Read(path)
+	byName, meta, err := readFile(path, aeFormat, "autoencoder")
 	if err != nil {
 		return nil, err
-	}
-	if meta["format"] != aeFormat {
-		return nil, fmt.Errorf("%s: not a latentflow autoencoder (format %q, want %q)", path, meta["format"], aeFormat)
 	}
 	num := func(key string) (int, error) {
 		v, err := strconv.Atoi(meta[key])
@@ -95,7 +92,6 @@ func LoadAE(path string, h, w, T, C int) (*AE, error) {
 		return nil, fmt.Errorf("%s: bad kl_weight %q in metadata", path, meta["kl_weight"])
 	}
 	cfg.KL, cfg.Pixels = float32(kl), a.H*a.W
-	byName := tensorIndex(ts)
 	// The hidden widths are the shapes of the encoder's weights.
 	for i := 0; ; i++ {
 		t, ok := byName[fmt.Sprintf("encoder.layers.%d.weight", i)]
@@ -125,18 +121,21 @@ func LoadAE(path string, h, w, T, C int) (*AE, error) {
 // decoding and classifying.
 const inferBatch = 500
 
-// inBatches calls fn(i0, b) for the batches [i0, i0+b) of n rows, b at most
-// inferBatch; before a short last batch it zeroes the input buffers pad, so
-// the rows past b are defined. It waits for the queued work.
-func inBatches(be compute.Backend, n int, pad []compute.Buffer, fn func(i0, b int)) error {
+// inBatches runs fn over the rows of x (n rows of `width` floats) in
+// batches of at most inferBatch rows: rows [i0, i0+b) are uploaded into in
+// (inferBatch rows; zero past b in a short last batch) and fn(in, i0, b)
+// queues the work on them. It waits for the queued work.
+func inBatches(be compute.Backend, x []float32, width int, fn func(in compute.Buffer, i0, b int)) error {
+	in := be.Alloc(inferBatch * width)
+	defer be.Free(in)
+	n := len(x) / width
 	for i0 := 0; i0 < n; i0 += inferBatch {
 		b := min(inferBatch, n-i0)
 		if b < inferBatch {
-			for _, p := range pad {
-				be.Fill(p, 0)
-			}
+			be.Fill(in, 0)
 		}
-		fn(i0, b)
+		be.Upload(in, x[i0*width:(i0+b)*width])
+		fn(in, i0, b)
 	}
 	return be.Sync()
 }
@@ -144,17 +143,13 @@ func inBatches(be compute.Backend, n int, pad []compute.Buffer, fn func(i0, b in
 // Encode maps images (n, H*W) to latent means (n, T*C), unnormalised.
 func (a *AE) Encode(be compute.Backend, pix []float32) ([]float32, error) {
 	m := a.Model
-	P, L := m.Cfg.Pixels, m.Cfg.L()
-	n := len(pix) / P
-	out := make([]float32, n*L)
-	params, acts, in := upload(be, a.Params), m.NewActivations(be, inferBatch), be.Alloc(inferBatch*P)
+	L, width := m.Cfg.L(), m.Enc.Out() // width: L, or 2L = (mu | logvar) for a VAE
+	out := make([]float32, len(pix)/m.Cfg.Pixels*L)
+	params, acts := upload(be, a.Params), m.NewActivations(be, inferBatch)
 	defer be.Free(params)
 	defer acts.Free()
-	defer be.Free(in)
-	h := make([]float32, inferBatch*m.Enc.Out())
-	width := m.Enc.Out() // L, or 2L = (mu | logvar) for a VAE
-	err := inBatches(be, n, []compute.Buffer{in}, func(i0, b int) {
-		be.Upload(in, pix[i0*P:(i0+b)*P])
+	h := make([]float32, inferBatch*width)
+	err := inBatches(be, pix, m.Cfg.Pixels, func(in compute.Buffer, i0, b int) {
 		m.Encode(be, params, acts, in)
 		be.Download(h, acts.Enc.Out)
 		for r := 0; r < b; r++ {
@@ -167,16 +162,13 @@ func (a *AE) Encode(be compute.Backend, pix []float32) ([]float32, error) {
 // Decode maps latents (n, T*C), unnormalised, to images (n, H*W) clipped to [0,1].
 func (a *AE) Decode(be compute.Backend, z []float32) ([]float32, error) {
 	m := a.Model
-	P, L := m.Cfg.Pixels, m.Cfg.L()
-	n := len(z) / L
-	out := make([]float32, n*P)
-	params, acts, zb := upload(be, a.Params), m.NewActivations(be, inferBatch), be.Alloc(inferBatch*L)
+	P := m.Cfg.Pixels
+	out := make([]float32, len(z)/m.Cfg.L()*P)
+	params, acts := upload(be, a.Params), m.NewActivations(be, inferBatch)
 	defer be.Free(params)
 	defer acts.Free()
-	defer be.Free(zb)
 	r := make([]float32, inferBatch*P)
-	err := inBatches(be, n, []compute.Buffer{zb}, func(i0, b int) {
-		be.Upload(zb, z[i0*L:(i0+b)*L])
+	err := inBatches(be, z, m.Cfg.L(), func(zb compute.Buffer, i0, b int) {
 		m.Decode(be, params, acts, zb)
 		be.Download(r, acts.Recon)
 		for i, v := range r[:b*P] {
@@ -196,16 +188,13 @@ type Classifier struct {
 // Predict returns the most likely class of each image (n, H*W).
 func (cl *Classifier) Predict(be compute.Backend, pix []float32) ([]int, error) {
 	m := cl.Model
-	In, K := m.In(), m.Out()
-	n := len(pix) / In
-	params, acts, in := upload(be, cl.Params), m.NewActivations(be, inferBatch), be.Alloc(inferBatch*In)
+	K := m.Out()
+	out := make([]int, len(pix)/m.In())
+	params, acts := upload(be, cl.Params), m.NewActivations(be, inferBatch)
 	defer be.Free(params)
 	defer acts.Free()
-	defer be.Free(in)
-	out := make([]int, n)
 	logits := make([]float32, inferBatch*K)
-	err := inBatches(be, n, []compute.Buffer{in}, func(i0, b int) {
-		be.Upload(in, pix[i0*In:(i0+b)*In])
+	err := inBatches(be, pix, m.In(), func(in compute.Buffer, i0, b int) {
 		m.Forward(be, params, acts, in)
 		be.Download(logits, acts.Out)
 		for r := 0; r < b; r++ {
@@ -258,18 +247,14 @@ func (cl *Classifier) Save(path string) error {
 
 // LoadClassifier reads a classifier written by Save.
 func LoadClassifier(path string) (*Classifier, error) {
-	ts, meta, err := safetensors.Read(path)
+	byName, meta, err := readFile(path, clsFormat, "classifier")
 	if err != nil {
 		return nil, err
-	}
-	if meta["format"] != clsFormat {
-		return nil, fmt.Errorf("%s: not a latentflow classifier (format %q, want %q)", path, meta["format"], clsFormat)
 	}
 	layers, err := strconv.Atoi(meta["layers"])
 	if err != nil || layers < 1 {
 		return nil, fmt.Errorf("%s: bad layers %q in metadata", path, meta["layers"])
 	}
-	byName := tensorIndex(ts)
 	var sizes []int
 	for i := 0; i < layers; i++ {
 		t, ok := byName[fmt.Sprintf("layers.%d.weight", i)]

@@ -13,7 +13,7 @@ import (
 
 // BenchmarkTrainStep times one optimizer step (noise, forward, loss, backward,
 // clipping, AdamW, EMA) on the CPU backend at the cpu-s shape of
-// shared/bench/README.md and at the checkerboard example's shape.
+// docs/bench.md and at the checkerboard example's shape.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, s := range []struct {
 		name             string

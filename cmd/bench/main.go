@@ -1,5 +1,5 @@
 // Command bench times latentflow's train step and Euler sampling and prints
-// one JSON line per measurement, in the schema of shared/bench/README.md:
+// one JSON line per measurement, in the schema of docs/bench.md:
 //
 //	bench [-backend cpu|cuda] [--tokens T --chans C --d D --layers L --heads H]
 //	      [--batch B --steps K --nsample N --nfe F] [--shape cpu-s|gpu-s|gpu-m]
