@@ -63,6 +63,13 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 		return nil, fmt.Errorf("creating run directory: %w", err)
 	}
 	res := &Result{Ckpt: filepath.Join(o.Out, "ckpt.safetensors")}
+	m := model.NewDiT(mc)
+	var old *model.Checkpoint // the state to resume, checked before any stage runs
+	if o.Resume {
+		if old, err = loadResume(res.Ckpt, m, cfg.Train.Steps); err != nil {
+			return nil, err
+		}
+	}
 	var (
 		src *source
 		img *imageStage
@@ -93,13 +100,12 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 		}
 	}
 
-	m := model.NewDiT(mc)
 	st := &model.Checkpoint{Config: cfg, Model: m, Mean: src.mean, Std: src.std}
-	if o.Resume {
-		if err := resume(st, res.Ckpt, logf); err != nil {
-			return nil, err
-		}
-		src.mean, src.std = st.Mean, st.Std // keep the normalisation the weights were trained with
+	if old != nil {
+		st.Step, st.Params, st.EMA, st.M, st.V = old.Step, old.Params, old.EMA, old.M, old.V
+		st.Mean, st.Std = old.Mean, old.Std
+		src.mean, src.std = old.Mean, old.Std // keep the normalisation the weights were trained with
+		logf("resuming %s at step %d", res.Ckpt, st.Step)
 	} else {
 		st.Params = m.Init(cfg.Seed)
 		st.EMA = append([]float32(nil), st.Params...)
@@ -168,27 +174,23 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	return res, nil
 }
 
-// resume loads the checkpoint at path into st (a fresh state of the same
-// run's model) after checking that it fits.
-func resume(st *model.Checkpoint, path string, logf func(string, ...any)) error {
+// loadResume loads the checkpoint at path and checks that it can continue
+// a run of model m to step `steps`.
+func loadResume(path string, m *model.DiT, steps int) (*model.Checkpoint, error) {
 	old, err := model.LoadCheckpoint(path)
 	if err != nil {
-		return input("resuming", err)
+		return nil, input("resuming", err)
 	}
-	m, steps := st.Model, st.Config.Train.Steps
 	if old.Model.NParams != m.NParams || len(old.Model.Tensors) != len(m.Tensors) {
-		return input("resuming", fmt.Errorf("%s was trained with a different model shape", path))
+		return nil, input("resuming", fmt.Errorf("%s was trained with a different model shape", path))
 	}
 	if old.M == nil {
-		return input("resuming", fmt.Errorf("%s holds no optimizer state", path))
+		return nil, input("resuming", fmt.Errorf("%s holds no optimizer state", path))
 	}
 	if old.Step > steps {
-		return input("resuming", fmt.Errorf("%s is at step %d, beyond train.steps = %d", path, old.Step, steps))
+		return nil, input("resuming", fmt.Errorf("%s is at step %d, beyond train.steps = %d", path, old.Step, steps))
 	}
-	st.Step, st.Params, st.EMA, st.M, st.V = old.Step, old.Params, old.EMA, old.M, old.V
-	st.Mean, st.Std = old.Mean, old.Std
-	logf("resuming %s at step %d", path, st.Step)
-	return nil
+	return old, nil
 }
 
 // openMetrics opens a metrics.jsonl: truncated for a new run; for a resumed
