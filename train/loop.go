@@ -176,7 +176,7 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 		}
 		if l.Checkpoint != nil && l.CkptEvery > 0 && step%l.CkptEvery == 0 && step != l.Steps {
 			if err := l.save(st, step); err != nil {
-				return Summary{}, err
+				return fail(err)
 			}
 			if step == l.StopAfter {
 				res.Stopped = true
@@ -188,7 +188,7 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 	res.Seconds = time.Since(start).Seconds()
 	if l.Checkpoint != nil {
 		if err := l.save(st, res.Steps); err != nil {
-			return Summary{}, err
+			return fail(err)
 		}
 	}
 	return res, nil
