@@ -38,7 +38,9 @@ func (s *fakeStepper) Step(step int) float64 {
 }
 
 // Fill records the step (the stepper is its own source).
-func (s *fakeStepper) Fill(_ compute.Backend, _, _ compute.Buffer, step uint64) { s.fills = append(s.fills, step) }
+func (s *fakeStepper) Fill(_ compute.Backend, _, _ compute.Buffer, step uint64) {
+	s.fills = append(s.fills, step)
+}
 
 func newFake(be compute.Backend, tc config.Train, loss float32) *fakeStepper {
 	s := &fakeStepper{Optim: newState(be, tc, make([]float32, 4), nil, nil), be: be, x: be.Alloc(4), loss: be.Alloc(1), g: 0.1}
