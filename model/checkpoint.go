@@ -52,15 +52,7 @@ func (c *Checkpoint) Save(path string) error {
 	C := len(c.Mean)
 	ts = append(ts, safetensors.Tensor{Name: "data.mean", Shape: []int{C}, Data: c.Mean},
 		safetensors.Tensor{Name: "data.std", Shape: []int{C}, Data: c.Std})
-	meta := map[string]string{
-		"format": checkpointFormat,
-		"step":   strconv.Itoa(c.Step),
-		"config": string(text),
-	}
-	if err := safetensors.Write(path, ts, meta); err != nil {
-		return fmt.Errorf("writing checkpoint: %w", err)
-	}
-	return nil
+	return writeFile(path, checkpointFormat, "checkpoint", ts, map[string]string{"step": strconv.Itoa(c.Step), "config": string(text)})
 }
 
 // LoadCheckpoint reads and checks a checkpoint written by Save.

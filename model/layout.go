@@ -128,6 +128,16 @@ func (l *Layout) Gather(path, prefix string, byName map[string]safetensors.Tenso
 	return flat, nil
 }
 
+// writeFile writes tensors and metadata (with "format") atomically as a
+// safetensors file of one of our formats; kind names it in the error.
+func writeFile(path, format, kind string, ts []safetensors.Tensor, meta map[string]string) error {
+	meta["format"] = format
+	if err := safetensors.Write(path, ts, meta); err != nil {
+		return fmt.Errorf("writing %s: %w", kind, err)
+	}
+	return nil
+}
+
 // readFile reads a safetensors file of one of our formats (metadata
 // "format"; kind names it in the error, "checkpoint", "classifier") and
 // returns its tensors by name and its metadata.

@@ -44,19 +44,12 @@ func (a *AE) Save(path string) error {
 	c := a.Model.Cfg
 	ts := append(a.Model.SafeTensors("", a.Params), safetensors.Tensor{Name: "latent.mean", Shape: []int{c.C}, Data: a.Mean},
 		safetensors.Tensor{Name: "latent.std", Shape: []int{c.C}, Data: a.Std})
-	hid := make([]string, len(c.Hidden))
-	for i, h := range c.Hidden {
-		hid[i] = strconv.Itoa(h)
-	}
 	meta := map[string]string{
-		"format": aeFormat, "height": strconv.Itoa(a.H), "width": strconv.Itoa(a.W),
+		"height": strconv.Itoa(a.H), "width": strconv.Itoa(a.W),
 		"tokens": strconv.Itoa(c.T), "chans": strconv.Itoa(c.C), "hidden": fmt.Sprint(c.Hidden),
 		"kl_weight": strconv.FormatFloat(float64(c.KL), 'g', -1, 32),
 	}
-	if err := safetensors.Write(path, ts, meta); err != nil {
-		return fmt.Errorf("writing autoencoder: %w", err)
-	}
-	return nil
+	return writeFile(path, aeFormat, "autoencoder", ts, meta)
 }
 
 // LoadAE reads an autoencoder written by Save and checks it against the run:
@@ -238,11 +231,7 @@ func NewClassifier(c config.Config, pixels, classes int) (*MLP, error) {
 // Save writes the classifier atomically as safetensors.
 func (cl *Classifier) Save(path string) error {
 	ts := cl.Model.SafeTensors("", cl.Params)
-	meta := map[string]string{"format": clsFormat, "layers": strconv.Itoa(len(cl.Model.Sizes) - 1)}
-	if err := safetensors.Write(path, ts, meta); err != nil {
-		return fmt.Errorf("writing classifier: %w", err)
-	}
-	return nil
+	return writeFile(path, clsFormat, "classifier", ts, map[string]string{"layers": strconv.Itoa(len(cl.Model.Sizes) - 1)})
 }
 
 // LoadClassifier reads a classifier written by Save.
