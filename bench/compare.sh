@@ -34,7 +34,7 @@ mkdir -p "$out" || exit 1
 [ -x "$bench" ] || { echo "compare.sh: $bench not found (run make gpu)" >&2; exit 2; }
 [ -f "$anchor" ] || { echo "compare.sh: $anchor not found (pack .device/ or set ANCHOR)" >&2; exit 2; }
 
-# The flags of shared/bench/README.md's shapes (T C D L H batch nsample nfe).
+# The flags of docs/bench.md's shapes (T C D L H batch nsample nfe).
 flags() {
   case $1 in
     gpu-s) echo "--tokens 16 --chans 4 --d 256 --layers 6 --heads 4 --batch 512 --nsample 4096 --nfe 100" ;;

@@ -4,16 +4,8 @@ import (
 	"fmt"
 
 	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/philox"
-)
-
-// Streams of the Philox key (seed, step, stream) used inside one training step.
-const (
-	StreamNoise     uint32 = 1 // x0
-	StreamTime      uint32 = 2 // t
-	StreamIndex     uint32 = 3 // dataset rows of the batch
-	StreamData      uint32 = 4 // fresh samples of a generated data set
-	StreamLabelDrop uint32 = 5 // classifier-free guidance label dropout
 )
 
 // Objective is a probability path with its time distribution.
@@ -24,13 +16,13 @@ type Objective struct {
 	LogitStd    float32 // logit-normal standard deviation
 }
 
-// NewObjective builds an objective from its configuration values.
-func NewObjective(path string, sigmaMin, betaMin, betaMax float64, timeSampling string, mean, std float64) (Objective, error) {
+// NewObjective builds the objective of a [flow] section.
+func NewObjective(c config.Flow) (Objective, error) {
 	o := Objective{
-		Path:      compute.PathParams{SigmaMin: float32(sigmaMin), BetaMin: float32(betaMin), BetaMax: float32(betaMax)},
-		LogitMean: float32(mean), LogitStd: float32(std),
+		Path:      compute.PathParams{SigmaMin: float32(c.SigmaMin), BetaMin: float32(c.BetaMin), BetaMax: float32(c.BetaMax)},
+		LogitMean: float32(c.LogitMean), LogitStd: float32(c.LogitStd),
 	}
-	switch path {
+	switch path := c.Path; path {
 	case "ot":
 		o.Path.Path = compute.PathOT
 	case "vp":
@@ -38,7 +30,7 @@ func NewObjective(path string, sigmaMin, betaMin, betaMax float64, timeSampling 
 	default:
 		return o, fmt.Errorf("flow.path = %q: want \"ot\" or \"vp\"", path)
 	}
-	switch timeSampling {
+	switch timeSampling := c.TimeSampling; timeSampling {
 	case "uniform":
 	case "logit-normal":
 		o.LogitNormal = true
@@ -68,8 +60,8 @@ func (b *Batch) Free(be compute.Backend) {
 
 // Prepare draws X0 and T for training step `step` of run `seed` and sets Xt.
 func (o Objective) Prepare(be compute.Backend, b *Batch, seed, step uint64) {
-	be.FillNormal(b.X0, philox.Key{Seed: seed, Step: step, Stream: StreamNoise})
-	tk := philox.Key{Seed: seed, Step: step, Stream: StreamTime}
+	be.FillNormal(b.X0, philox.Key{Seed: seed, Step: step, Stream: philox.StreamNoise})
+	tk := philox.Key{Seed: seed, Step: step, Stream: philox.StreamTime}
 	if o.LogitNormal {
 		be.LogitNormal(b.T, tk, o.LogitMean, o.LogitStd)
 	} else {

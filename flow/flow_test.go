@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"github.com/latentflow/latentflow/config"
 	"math"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestPathEndpointsAndVelocity(t *testing.T) {
 func TestPrepareAndLoss(t *testing.T) {
 	be := cpu.New(0)
 	for _, ts := range []string{"uniform", "logit-normal"} {
-		o, err := NewObjective("ot", 1e-4, 0.1, 20, ts, 0, 1)
+		o, err := NewObjective(config.Flow{Path: "ot", SigmaMin: 1e-4, BetaMin: 0.1, BetaMax: 20, TimeSampling: ts, LogitStd: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,10 +101,10 @@ func TestPrepareAndLoss(t *testing.T) {
 }
 
 func TestObjectiveErrors(t *testing.T) {
-	if _, err := NewObjective("rectified", 0, 0, 0, "uniform", 0, 1); err == nil {
+	if _, err := NewObjective(config.Flow{Path: "rectified", TimeSampling: "uniform", LogitStd: 1}); err == nil {
 		t.Error("unknown path accepted")
 	}
-	if _, err := NewObjective("ot", 0, 0, 0, "beta", 0, 1); err == nil {
+	if _, err := NewObjective(config.Flow{Path: "ot", TimeSampling: "beta", LogitStd: 1}); err == nil {
 		t.Error("unknown time sampling accepted")
 	}
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/latentflow/latentflow/data"
 	"github.com/latentflow/latentflow/eval"
 	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/generate"
 	"github.com/latentflow/latentflow/gpu"
 	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/philox"
+	"github.com/latentflow/latentflow/pipeline"
 	"github.com/latentflow/latentflow/sample"
 	"github.com/latentflow/latentflow/train"
 )
@@ -31,18 +33,18 @@ func TestTrainStepMatchesCPU(t *testing.T) {
 	cfg := config.Default()
 	cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = 16, 4, 64, 2, 2
 	cfg.Train.Batch, cfg.Train.Steps, cfg.Train.Warmup = 32, 100, 3
-	m := model.NewDiT(train.ModelConfig(cfg))
-	obj, err := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+	m := model.NewDiT(model.ConfigFrom(cfg))
+	obj, err := flow.NewObjective(config.Default().Flow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := m.Init(3)
-	st := &train.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+	st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
 	trs := map[string]*train.Trainer{}
 	for name, be := range map[string]compute.Backend{"cpu": c, "cuda": g} {
 		tr := train.NewTrainer(be, m, obj, cfg.Train, 5, st)
 		defer tr.Free()
-		be.FillNormal(tr.Batch.X1, philox.Key{Seed: 9, Stream: flow.StreamData})
+		be.FillNormal(tr.Batch.X1, philox.Key{Seed: 9, Stream: philox.StreamData})
 		trs[name] = tr
 	}
 	down := func(be compute.Backend, b compute.Buffer) []float32 {
@@ -107,16 +109,16 @@ func TestCheckerboardOnGPU(t *testing.T) {
 	}
 	cfg.Device = "cuda"
 	cfg.Train.Plots = false
-	res, err := train.Run(cfg, train.Options{Out: t.TempDir()})
+	res, err := pipeline.Run(cfg, pipeline.Options{Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("trained %d steps in %.1f s, final loss %.4f", res.Steps, res.Seconds, res.FinalLoss)
-	st, err := train.LoadCheckpoint(res.Ckpt)
+	st, err := model.LoadCheckpoint(res.Ckpt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := train.SolverOptions(*st)
+	o, err := generate.SolverOptions(st.Config.Sample)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +130,8 @@ func TestCheckerboardOnGPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train.Denormalise(xs, st.Mean, st.Std)
-	target, err := data.Toy("checkerboard", n, philox.Key{Seed: cfg.Seed ^ 0x5eed, Step: 1, Stream: flow.StreamData})
+	data.Denormalise(xs, st.Mean, st.Std)
+	target, err := data.Toy("checkerboard", n, philox.Key{Seed: philox.SaltEvalTarget.Seed(cfg.Seed), Step: 1, Stream: philox.StreamData})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,13 +158,13 @@ func TestCapturedTrainStep(t *testing.T) {
 	cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = 16, 4, 64, 2, 2
 	cfg.Model.NumClasses = 3
 	cfg.Train.Batch, cfg.Train.Steps, cfg.Train.Warmup, cfg.Train.GradClip = 32, 100, 3, 0.5
-	m := model.NewDiT(train.ModelConfig(cfg))
-	obj, err := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+	m := model.NewDiT(model.ConfigFrom(cfg))
+	obj, err := flow.NewObjective(config.Default().Flow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := m.Init(3)
-	st := &train.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+	st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
 	labels := make([]float32, cfg.Train.Batch)
 	for i := range labels {
 		labels[i] = float32(i % 3)
@@ -172,7 +174,7 @@ func TestCapturedTrainStep(t *testing.T) {
 		tr := train.NewTrainer(g, m, obj, cfg.Train, 5, st)
 		defer tr.Free()
 		tr.ClassDropout = 0.2
-		g.FillNormal(tr.Batch.X1, philox.Key{Seed: 9, Stream: flow.StreamData})
+		g.FillNormal(tr.Batch.X1, philox.Key{Seed: 9, Stream: philox.StreamData})
 		g.Upload(tr.Y, labels)
 		tr.Step(1)
 		trs[i] = tr

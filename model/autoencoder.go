@@ -53,8 +53,7 @@ func (c AEConfig) Validate() error {
 type Autoencoder struct {
 	Cfg      AEConfig
 	Enc, Dec *MLP
-	Layout   []Tensor
-	NParams  int
+	Layout
 }
 
 // NewAutoencoder returns the autoencoder for a configuration.
@@ -80,17 +79,10 @@ func NewAutoencoder(c AEConfig) (*Autoencoder, error) {
 		return nil, err
 	}
 	m := &Autoencoder{Cfg: c, Enc: enc, Dec: dec}
-	m.Layout = append(m.Layout, enc.Layout...)
-	for _, t := range dec.Layout {
-		t.Off += enc.NParams
-		m.Layout = append(m.Layout, t)
-	}
-	m.NParams = enc.NParams + dec.NParams
+	m.concat(enc.Layout)
+	m.concat(dec.Layout)
 	return m, nil
 }
-
-// Init returns freshly initialised parameters (Xavier weights, zero biases).
-func (m *Autoencoder) Init(seed uint64) []float32 { return initParams(m.Layout, m.NParams, seed) }
 
 // Split returns the encoder's and the decoder's views of a flat buffer.
 func (m *Autoencoder) Split(be compute.Backend, flat compute.Buffer) (enc, dec compute.Buffer) {

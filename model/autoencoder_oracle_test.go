@@ -40,7 +40,7 @@ func TestAutoencoderOracleGorgonia(t *testing.T) {
 			_, _, _, grads := aeRun(be, m, params, x, drec, B, k)
 
 			o := &oracleGraph{t: t, g: G.NewGraph()}
-			p, wrt := o.params(m.Layout, params)
+			p, wrt := o.params(m.Tensors, params)
 			mlp := func(h *G.Node, prefix string, layers int) *G.Node {
 				for i := 0; i < layers; i++ {
 					name := fmt.Sprintf("%slayers.%d.", prefix, i)
@@ -78,7 +78,7 @@ func TestAutoencoderOracleGorgonia(t *testing.T) {
 			if rel := math.Abs(loss-ref) / math.Abs(ref); !(rel <= oracleLossRel) {
 				t.Errorf("loss: ours %.9g oracle %.9g (rel %.2e)", loss, ref, rel)
 			}
-			for _, tn := range m.Layout {
+			for _, tn := range m.Tensors {
 				gv, err := p[tn.Name].Grad()
 				if err != nil {
 					t.Fatalf("gorgonia grad of %s: %v", tn.Name, err)

@@ -45,7 +45,7 @@ func aeRun(be compute.Backend, m *Autoencoder, params, x, drecon []float32, B in
 }
 
 func (m *Autoencoder) nameOf(i int) string {
-	for _, t := range m.Layout {
+	for _, t := range m.Tensors {
 		if i >= t.Off && i < t.Off+t.N {
 			return fmt.Sprintf("%s[%d]", t.Name, i-t.Off)
 		}

@@ -2,10 +2,8 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/latentflow/latentflow/compute"
-	"github.com/latentflow/latentflow/philox"
 )
 
 // Config is the shape of a DiT velocity field.
@@ -40,23 +38,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Tensor is one named parameter tensor inside the flat parameter buffer.
-type Tensor struct {
-	Name  string
-	Shape []int
-	Off   int // offset in the flat buffer
-	N     int // number of elements
-	init  initKind
-}
-
-type initKind int
-
-const (
-	initZero initKind = iota
-	initXavier
-	initNormal02
-)
-
 type linearW struct {
 	W, B    compute.Buffer // (Out, In), (Out)
 	In, Out int
@@ -77,9 +58,8 @@ type weights struct {
 // DiT is the velocity transformer: its configuration and parameter layout.
 // It holds no buffers; parameters, gradients and activations are passed in.
 type DiT struct {
-	Cfg     Config
-	Layout  []Tensor
-	NParams int
+	Cfg Config
+	Layout
 }
 
 // NewDiT returns the model for a valid configuration (it panics otherwise).
@@ -111,56 +91,6 @@ func NewDiT(cfg Config) *DiT {
 	lin("adaf", 2*D, D, initZero)
 	lin("out", C, D, initZero)
 	return m
-}
-
-func (m *DiT) add(name string, init initKind, shape ...int) {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	m.Layout = append(m.Layout, Tensor{Name: name, Shape: shape, Off: m.NParams, N: n, init: init})
-	m.NParams += n
-}
-
-// Find returns the tensor with the given name.
-func (m *DiT) Find(name string) (Tensor, bool) {
-	for _, t := range m.Layout {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return Tensor{}, false
-}
-
-// Init returns freshly initialised parameters (see the package doc), drawn from
-// the Philox streams (seed, step 0, stream 0x1000+i) for tensor i.
-func (m *DiT) Init(seed uint64) []float32 {
-	return initParams(m.Layout, m.NParams, seed)
-}
-
-// initParams draws the initial values of a flat parameter layout: tensor i
-// from the Philox stream (seed, step 0, stream 0x1000+i).
-func initParams(layout []Tensor, n int, seed uint64) []float32 {
-	p := make([]float32, n)
-	for i, t := range layout {
-		k := philox.Key{Seed: seed, Step: 0, Stream: 0x1000 + uint32(i)}
-		v := p[t.Off : t.Off+t.N]
-		switch t.init {
-		case initXavier:
-			out, in := t.Shape[0], t.Shape[1]
-			a := float32(math.Sqrt(6 / float64(in+out)))
-			k.FillUniform(v, 0)
-			for j := range v {
-				v[j] = a * (2*v[j] - 1)
-			}
-		case initNormal02:
-			k.FillNormal(v, 0)
-			for j := range v {
-				v[j] *= 0.02
-			}
-		}
-	}
-	return p
 }
 
 // views slices a flat buffer (parameters or gradients) into the model's tensors.

@@ -98,21 +98,12 @@ func checkFiniteDifferences(t *testing.T, seed uint64, p []float32, loss func([]
 }
 
 func (m *DiT) nameOf(i int) string {
-	for _, t := range m.Layout {
+	for _, t := range m.Tensors {
 		if i >= t.Off && i < t.Off+t.N {
 			return fmt.Sprintf("%s[%d]", t.Name, i-t.Off)
 		}
 	}
 	return "?"
-}
-
-func upload(be compute.Backend, v []float32) compute.Buffer {
-	if v == nil {
-		return nil
-	}
-	b := be.Alloc(len(v))
-	be.Upload(b, v)
-	return b
 }
 
 func forwardHost(be compute.Backend, m *DiT, params, x, t, y []float32, B int) []float32 {

@@ -15,9 +15,8 @@ import (
 // prefix+"layers.i.bias". It is the autoencoder's encoder and decoder and the
 // evaluation classifier.
 type MLP struct {
-	Sizes   []int // layer widths, input first
-	Layout  []Tensor
-	NParams int
+	Sizes []int // layer widths, input first
+	Layout
 }
 
 // NewMLP returns the MLP with the given layer widths (at least input and output).
@@ -39,21 +38,9 @@ func NewMLP(prefix string, sizes []int) (*MLP, error) {
 	return m, nil
 }
 
-func (m *MLP) add(name string, init initKind, shape ...int) {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	m.Layout = append(m.Layout, Tensor{Name: name, Shape: shape, Off: m.NParams, N: n, init: init})
-	m.NParams += n
-}
-
 // In and Out are the input and output widths.
 func (m *MLP) In() int  { return m.Sizes[0] }
 func (m *MLP) Out() int { return m.Sizes[len(m.Sizes)-1] }
-
-// Init returns Xavier-uniform weights and zero biases (Philox streams as DiT.Init).
-func (m *MLP) Init(seed uint64) []float32 { return initParams(m.Layout, m.NParams, seed) }
 
 // FLOPs is the multiply-add FLOPs of one forward pass of B rows.
 func (m *MLP) FLOPs(B int) float64 {
@@ -70,7 +57,7 @@ func (m *MLP) views(be compute.Backend, flat compute.Buffer) []linearW {
 	}
 	ws := make([]linearW, len(m.Sizes)-1)
 	for i := range ws {
-		w, b := m.Layout[2*i], m.Layout[2*i+1]
+		w, b := m.Tensors[2*i], m.Tensors[2*i+1]
 		ws[i] = linearW{W: be.Slice(flat, w.Off, w.N), B: be.Slice(flat, b.Off, b.N), In: m.Sizes[i], Out: m.Sizes[i+1]}
 	}
 	return ws

@@ -181,7 +181,7 @@ func oracleDiT(t *testing.T, m *DiT, params, x, ts, y, u []float32, B int) oracl
 	T, D, N := c.T, c.D, B*c.T
 	o := &oracleGraph{t: t, g: G.NewGraph()}
 	// parameters: weights (out, in), biases (1, out), pos (T, D), y_emb (K+1, D)
-	p, wrt := o.params(m.Layout, params)
+	p, wrt := o.params(m.Tensors, params)
 	lin := func(x *G.Node, name string) *G.Node { return o.linear(x, p[name+".weight"], p[name+".bias"]) }
 
 	// constants
@@ -239,7 +239,7 @@ func oracleDiT(t *testing.T, m *DiT, params, x, ts, y, u []float32, B int) oracl
 		t.Fatalf("gorgonia RunAll: %v", err)
 	}
 	res := oracleResult{loss: loss.Value().Data().(float64), grads: map[string][]float64{}}
-	for _, tn := range m.Layout {
+	for _, tn := range m.Tensors {
 		gv, err := p[tn.Name].Grad()
 		if err != nil {
 			t.Fatalf("gorgonia grad of %s: %v", tn.Name, err)
@@ -332,7 +332,7 @@ func TestDiTOracleGorgonia(t *testing.T) {
 				t.Logf("loss: ours %.9g oracle %.9g (rel %.2e)", loss, ref.loss, rel)
 			}
 			var worstAbs, worstRel float64
-			for _, tn := range m.Layout {
+			for _, tn := range m.Tensors {
 				e := compareGrad(grads[tn.Off:tn.Off+tn.N], ref.grads[tn.Name])
 				if e.maxRef == 0 {
 					t.Errorf("%s: oracle gradient is identically zero (the check would be vacuous)", tn.Name)

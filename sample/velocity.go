@@ -85,11 +85,8 @@ func (v *Velocity) Field() Field {
 	}
 }
 
-// StreamSample is the Philox stream of the initial noise of Generate (step 0).
-const StreamSample uint32 = 16
-
 // Generate draws n samples of the model: x(0) ~ N(0, I) from the Philox stream
-// (seed, 0, StreamSample), integrated to t = 1 with the solver o. It returns the
+// (seed, 0, philox.StreamSample), integrated to t = 1 with the solver o. It returns the
 // samples in model space (n, T*C) and the solver statistics; Stats.NFE counts
 // model evaluations (twice per field evaluation with guidance).
 func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, labels []float32, cfg float32,
@@ -100,7 +97,7 @@ func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, la
 	}
 	x := be.Alloc(n * X)
 	defer be.Free(x)
-	be.FillNormal(x, philox.Key{Seed: seed, Step: 0, Stream: StreamSample})
+	be.FillNormal(x, philox.Key{Seed: seed, Step: 0, Stream: philox.StreamSample})
 	v := NewVelocity(be, m, params, n, labels, cfg)
 	defer v.Free()
 	st, err := Solve(be, v.Field(), x, o)

@@ -13,7 +13,7 @@ import (
 
 // BenchmarkTrainStep times one optimizer step (noise, forward, loss, backward,
 // clipping, AdamW, EMA) on the CPU backend at the cpu-s shape of
-// shared/bench/README.md and at the checkerboard example's shape.
+// docs/bench.md and at the checkerboard example's shape.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, s := range []struct {
 		name             string
@@ -28,13 +28,16 @@ func BenchmarkTrainStep(b *testing.B) {
 			cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = s.T, s.C, s.D, s.L, s.H
 			cfg.Train.Batch, cfg.Train.Steps = s.B, 1<<30
 			be := cpu.New(0)
-			m := model.NewDiT(ModelConfig(cfg))
-			obj, _ := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+			m := model.NewDiT(model.ConfigFrom(cfg))
+			obj, err := flow.NewObjective(cfg.Flow)
+			if err != nil {
+				b.Fatal(err)
+			}
 			p := m.Init(1)
-			st := &Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+			st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
 			tr := NewTrainer(be, m, obj, cfg.Train, 1, st)
 			defer tr.Free()
-			be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: flow.StreamData})
+			be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: philox.StreamData})
 			tr.Step(1)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -1,5 +1,5 @@
 // Command bench times latentflow's train step and Euler sampling and prints
-// one JSON line per measurement, in the schema of shared/bench/README.md:
+// one JSON line per measurement, in the schema of docs/bench.md:
 //
 //	bench [-backend cpu|cuda] [--tokens T --chans C --d D --layers L --heads H]
 //	      [--batch B --steps K --nsample N --nfe F] [--shape cpu-s|gpu-s|gpu-m]
@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -31,7 +32,9 @@ import (
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/gpu"
 	"github.com/latentflow/latentflow/internal/cli"
+	"github.com/latentflow/latentflow/internal/progress"
 	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/philox"
 	"github.com/latentflow/latentflow/sample"
@@ -102,20 +105,25 @@ func run(args []string) error {
 	cfg.Model.TimeScale, cfg.Model.TembDim, cfg.Model.MLPRatio, cfg.Model.NumClasses = 1000, 256, 4, 0
 	cfg.Train.Batch, cfg.Train.Steps, cfg.Train.LR, cfg.Train.Warmup = s.B, *warm+*steps, 1e-4, 0
 	cfg.Train.Schedule = "constant"
-	mc := train.ModelConfig(cfg) // (not cfg.Validate: the shape need not fit a data set)
+	mc := model.ConfigFrom(cfg) // (not cfg.Validate: the shape need not fit a data set)
 	if err := mc.Validate(); err != nil {
 		return cli.Input(err)
 	}
-	be, err := train.OpenBackend(*backend)
+	be, err := gpu.Open(*backend)
 	if err != nil {
 		return cli.Input(err)
 	}
 	m := model.NewDiT(mc)
-	obj, _ := flow.NewObjective("ot", 1e-4, 0.1, 20, "uniform", 0, 1)
+	obj, err := flow.NewObjective(cfg.Flow) // the default OT path, uniform times
+	if err != nil {
+		return cli.Input(err)
+	}
 	p := m.Init(1)
-	st := &train.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+	st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
 	tr := train.NewTrainer(be, m, obj, cfg.Train, 1, st)
-	be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: flow.StreamData})
+	be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: philox.StreamData})
+	// Progress on stderr: a line rewritten on a terminal, one every 30 s otherwise.
+	terminal := cli.IsTerminal(os.Stderr)
 
 	precision := "fp32"
 	if p, ok := be.(interface{ Precision() string }); ok {
@@ -149,7 +157,11 @@ func run(args []string) error {
 		}
 		defer g.Close()
 	}
+	pr := progress.New(os.Stderr, terminal, "bench train", 1, *warm+*steps)
 	for i := 1; i <= *warm+*steps; i++ {
+		if pr.Due(i) {
+			pr.Print(i, math.NaN())
+		}
 		if i == *warm+1 {
 			if err := be.Sync(); err != nil {
 				return err
@@ -169,6 +181,7 @@ func run(args []string) error {
 		return err
 	}
 	dt := time.Since(t0).Seconds() / float64(*steps)
+	pr.Done()
 	flops := 3 * m.FLOPs(s.B)
 	line := map[string]any{"what": "train", "params": m.NParams, "batch": s.B, "step_ms": dt * 1e3,
 		"samples_per_s": float64(s.B) / dt, "gflop_per_s": flops / dt / 1e9}
@@ -190,7 +203,14 @@ func run(args []string) error {
 		return nil
 	}
 	t0 = time.Now()
-	_, stats, err := sample.Generate(be, m, tr.Params, s.N, nil, 1, 1, sample.Options{Method: sample.Euler, Steps: s.NFE})
+	ps := progress.New(os.Stderr, terminal, "bench sample", 1, s.NFE)
+	_, stats, err := sample.Generate(be, m, tr.Params, s.N, nil, 1, 1, sample.Options{Method: sample.Euler, Steps: s.NFE,
+		Observe: func(k int, _ float32, _ compute.Buffer) {
+			if k > 0 && ps.Due(k) {
+				ps.Print(k, math.NaN())
+			}
+		}})
+	ps.Done()
 	if err != nil {
 		return err
 	}

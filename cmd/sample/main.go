@@ -24,11 +24,11 @@ import (
 
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/data"
+	"github.com/latentflow/latentflow/generate"
+	"github.com/latentflow/latentflow/gpu"
 	"github.com/latentflow/latentflow/internal/cli"
+	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/plots"
-
-	"github.com/latentflow/latentflow/sample"
-	"github.com/latentflow/latentflow/train"
 )
 
 func main() { cli.Exit("sample", run(os.Args[1:])) }
@@ -61,7 +61,7 @@ func run(args []string) error {
 	if *n <= 0 {
 		return cli.Inputf("-n %d: must be a positive number of samples", *n)
 	}
-	st, err := train.LoadCheckpoint(*ckpt)
+	st, err := model.LoadCheckpoint(*ckpt)
 	if err != nil {
 		return cli.Input(err)
 	}
@@ -81,7 +81,7 @@ func run(args []string) error {
 	if *maxSteps != 0 {
 		s.MaxSteps = *maxSteps
 	}
-	o, err := train.SolverOptions(*st)
+	o, err := generate.SolverOptions(st.Config.Sample)
 	if err != nil {
 		return cli.Input(err)
 	}
@@ -114,7 +114,7 @@ func run(args []string) error {
 	if *device != "" {
 		dev = *device
 	}
-	be, err := train.OpenBackend(dev)
+	be, err := gpu.Open(dev)
 	if err != nil {
 		return cli.Input(err)
 	}
@@ -122,8 +122,8 @@ func run(args []string) error {
 		st.Config.Sample.EMA = false
 	}
 	if st.Config.Data.Images() {
-		return sampleImages(be, st, *ckpt, *aeFile, *clsFile, train.SampleRequest{N: *n, Class: c, AllClasses: all,
-			PerClass: *perClass, CFG: *cfgW, Seed: *seed - st.Config.Seed}, *npyOut, *pngOut)
+		return sampleImages(be, st, *ckpt, *aeFile, *clsFile, generate.SampleRequest{N: *n, Class: c, AllClasses: all,
+			PerClass: *perClass, CFG: *cfgW, Seed: *seed}, *npyOut, *pngOut)
 	}
 	var labels []float32
 	if *class != "" {
@@ -135,23 +135,17 @@ func run(args []string) error {
 			}
 		}
 	}
-	w := st.EMA
-	if *raw {
-		w = st.Params
-	}
-	params := be.Alloc(len(w))
-	be.Upload(params, w)
-	xs, stats, err := sample.Generate(be, m, params, *n, labels, float32(*cfgW), *seed, o)
+	st.Config.Sample.EMA = !*raw // the EMA weights unless -raw, whatever the run's sample.ema
+	xs, stats, err := generate.Flow(be, st, *n, labels, *cfgW, *seed, o)
 	if err != nil {
 		return err
 	}
-	train.Denormalise(xs, st.Mean, st.Std)
 	fmt.Printf("%d samples with %s: NFE %d", *n, o.Method, stats.NFE)
 	if o.Method.Adaptive() {
 		fmt.Printf(" (%d steps accepted, %d rejected)", stats.Accepted, stats.Rejected)
 	}
 	fmt.Println()
-	shape := append([]int{*n}, train.DataShape(st.Config)...)
+	shape := []int{*n, 2} // the built-in 2D data sets
 	if st.Config.Data.Latents() {
 		shape = []int{*n, m.Cfg.T, m.Cfg.C}
 	}
@@ -179,30 +173,30 @@ func run(args []string) error {
 
 // sampleImages samples an image run: latents decoded by the autoencoder,
 // scored by the classifier.
-func sampleImages(be compute.Backend, st *train.Checkpoint, ckpt, aeFile, clsFile string, r train.SampleRequest, npyOut, pngOut string) error {
+func sampleImages(be compute.Backend, st *model.Checkpoint, ckpt, aeFile, clsFile string, r generate.SampleRequest, npyOut, pngOut string) error {
 	dir := filepath.Dir(ckpt)
 	if aeFile == "" {
-		aeFile = filepath.Join(dir, train.AEFile)
+		aeFile = filepath.Join(dir, generate.AEFile)
 	}
-	ae, err := train.LoadAE(aeFile, 0, 0, st.Model.Cfg.T, st.Model.Cfg.C)
+	ae, err := model.LoadAE(aeFile, 0, 0, st.Model.Cfg.T, st.Model.Cfg.C)
 	if err != nil {
 		return cli.Inputf("-ae: %w", err)
 	}
-	var cls *train.Classifier
+	var cls *model.Classifier
 	if clsFile == "" {
-		if p := filepath.Join(dir, train.ClassifierFile); fileExists(p) {
+		if p := filepath.Join(dir, generate.ClassifierFile); fileExists(p) {
 			clsFile = p
 		}
 	}
 	if clsFile != "" {
-		if cls, err = train.LoadClassifier(clsFile); err != nil {
+		if cls, err = model.LoadClassifier(clsFile); err != nil {
 			return cli.Inputf("-classifier: %w", err)
 		}
 		if cls.Model.In() != ae.H*ae.W {
 			return cli.Inputf("-classifier %s takes %d pixels, the autoencoder makes %dx%d images", clsFile, cls.Model.In(), ae.H, ae.W)
 		}
 	}
-	res, err := train.SampleImages(be, st, ae, cls, r)
+	res, err := generate.SampleImages(be, st, ae, cls, r)
 	if err != nil {
 		return err
 	}

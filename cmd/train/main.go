@@ -8,6 +8,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -16,10 +17,19 @@ import (
 
 	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/internal/cli"
-	"github.com/latentflow/latentflow/train"
+	"github.com/latentflow/latentflow/pipeline"
 )
 
-func main() { cli.Exit("train", run(os.Args[1:])) }
+func main() { cli.Exit("train", inputErrors(run(os.Args[1:]))) }
+
+// inputErrors marks the run's input errors (*pipeline.InputError) for exit status 2.
+func inputErrors(err error) error {
+	var ie *pipeline.InputError
+	if errors.As(err, &ie) {
+		return cli.Input(err)
+	}
+	return err
+}
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
@@ -41,11 +51,8 @@ func run(args []string) error {
 	if *out == "" {
 		*out = filepath.Join("runs", cfg.Data.Kind+"-"+time.Now().Format("20060102-150405"))
 	}
-	o := train.Options{Out: *out, Resume: *resume, Log: os.Stdout}
-	if cli.IsTerminal(os.Stderr) {
-		o.Progress = os.Stderr
-	}
-	res, err := train.Run(cfg, o)
+	o := pipeline.Options{Out: *out, Resume: *resume, Log: os.Stdout, Progress: os.Stderr, Terminal: cli.IsTerminal(os.Stderr)}
+	res, err := pipeline.Run(cfg, o)
 	if err != nil {
 		return err
 	}

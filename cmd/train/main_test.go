@@ -194,6 +194,26 @@ func TestImagePipelineEndToEnd(t *testing.T) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}
 	}
+	// The list of files at the end names every file of the run directory.
+	entries, err := os.ReadDir(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.Contains(out, "  "+filepath.Join(run, e.Name())+"\n") {
+			t.Errorf("the final file list leaves out %s:\n%s", e.Name(), out)
+		}
+	}
+	// stderr is not a terminal here: plain progress lines, one per stage at least
+	// (the first step of each), never a rewritten line.
+	for _, want := range []string{"autoencoder step 1/", "classifier step 1/", "\nstep 1/"} {
+		if !strings.Contains("\n"+errOut, want) {
+			t.Errorf("stderr lacks the progress line %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "\r") {
+		t.Errorf("progress off a terminal rewrites lines:\n%q", errOut)
+	}
 	shape, v, err := data.ReadNPY(filepath.Join(run, "samples.npy"))
 	if err != nil || len(shape) != 3 || shape[0] != 20 || shape[1] != 28 || shape[2] != 28 {
 		t.Errorf("samples.npy: shape %v, err %v; want [20 28 28]", shape, err)

@@ -1,24 +1,24 @@
-package train
+package model
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 
+	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/config"
-	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/safetensors"
 )
 
 // checkpointFormat names the layout of our checkpoints; it is stored in the metadata.
 const checkpointFormat = "latentflow/dit-v1"
 
-// Checkpoint is the whole training state on the host. Params, EMA, M and V
-// use the model's flat layout; M and V may be nil (a weights-only file).
+// Checkpoint is the whole training state of a flow on the host, as stored
+// in ckpt.safetensors. Params, EMA, M and V use the model's flat layout; M
+// and V may be nil (a weights-only file).
 type Checkpoint struct {
 	Config config.Config
-	Model  *model.DiT
+	Model  *DiT
 	Step   int       // optimizer steps taken
 	Params []float32 // raw weights
 	EMA    []float32 // EMA weights (equal to Params when EMA is off)
@@ -27,10 +27,10 @@ type Checkpoint struct {
 	Std    []float32 // (C) per-channel data std divided out before training
 }
 
-// ModelConfig maps the [model] section to the model's configuration.
-func ModelConfig(c config.Config) model.Config {
+// ConfigFrom maps the [model] section to the DiT's configuration.
+func ConfigFrom(c config.Config) Config {
 	m := c.Model
-	return model.Config{T: m.Tokens, C: m.Chans, D: m.D, L: m.Layers, H: m.Heads, MLPRatio: m.MLPRatio,
+	return Config{T: m.Tokens, C: m.Chans, D: m.D, L: m.Layers, H: m.Heads, MLPRatio: m.MLPRatio,
 		TembDim: m.TembDim, TimeScale: float32(m.TimeScale), NumClasses: m.NumClasses}
 }
 
@@ -46,31 +46,20 @@ func (c *Checkpoint) Save(path string) error {
 		flat   []float32
 	}{{"", c.Params}, {"ema.", c.EMA}, {"adam_m.", c.M}, {"adam_v.", c.V}} {
 		if p.flat != nil {
-			ts = append(ts, layoutTensors(p.prefix, c.Model.Layout, p.flat)...)
+			ts = append(ts, c.Model.SafeTensors(p.prefix, p.flat)...)
 		}
 	}
 	C := len(c.Mean)
 	ts = append(ts, safetensors.Tensor{Name: "data.mean", Shape: []int{C}, Data: c.Mean},
 		safetensors.Tensor{Name: "data.std", Shape: []int{C}, Data: c.Std})
-	meta := map[string]string{
-		"format": checkpointFormat,
-		"step":   strconv.Itoa(c.Step),
-		"config": string(text),
-	}
-	if err := safetensors.Write(path, ts, meta); err != nil {
-		return fmt.Errorf("writing checkpoint: %w", err)
-	}
-	return nil
+	return writeFile(path, checkpointFormat, "checkpoint", ts, map[string]string{"step": strconv.Itoa(c.Step), "config": string(text)})
 }
 
 // LoadCheckpoint reads and checks a checkpoint written by Save.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	ts, meta, err := safetensors.Read(path)
+	byName, meta, err := readFile(path, checkpointFormat, "checkpoint")
 	if err != nil {
 		return nil, err
-	}
-	if meta["format"] != checkpointFormat {
-		return nil, fmt.Errorf("%s: not a latentflow checkpoint (format %q, want %q)", path, meta["format"], checkpointFormat)
 	}
 	c := &Checkpoint{}
 	if c.Step, err = strconv.Atoi(meta["step"]); err != nil || c.Step < 0 {
@@ -82,17 +71,16 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err := c.Config.Validate(); err != nil {
 		return nil, fmt.Errorf("%s (embedded config): %w", path, err)
 	}
-	mc := ModelConfig(c.Config)
+	mc := ConfigFrom(c.Config)
 	if err := mc.Validate(); err != nil {
 		return nil, fmt.Errorf("%s (embedded config): %w", path, err)
 	}
-	c.Model = model.NewDiT(mc)
-	byName := tensorIndex(ts)
+	c.Model = NewDiT(mc)
 	get := func(prefix string, required bool) ([]float32, error) {
-		if _, ok := byName[prefix+c.Model.Layout[0].Name]; !ok && !required {
+		if _, ok := byName[prefix+c.Model.Tensors[0].Name]; !ok && !required {
 			return nil, nil // an optional part (EMA, moments) absent as a whole
 		}
-		return readLayout(path, prefix, byName, c.Model.Layout, c.Model.NParams)
+		return c.Model.Gather(path, prefix, byName)
 	}
 	if c.Params, err = get("", true); err != nil {
 		return nil, err
@@ -109,20 +97,25 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if c.V, err = get("adam_v.", c.M != nil); err != nil {
 		return nil, err
 	}
-	for _, s := range []struct {
-		name string
-		dst  *[]float32
-	}{{"data.mean", &c.Mean}, {"data.std", &c.Std}} {
-		t, ok := byName[s.name]
-		if !ok || len(t.Data) != mc.C {
-			return nil, fmt.Errorf("%s: tensor %q missing or not of length %d", path, s.name, mc.C)
-		}
-		*s.dst = t.Data
-	}
-	for _, s := range c.Std {
-		if !(s > 0) {
-			return nil, errors.New(path + ": data.std has a non-positive entry")
-		}
+	if c.Mean, c.Std, err = readStats(path, byName, "data.mean", "data.std", mc.C); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// SampleWeights uploads the weights that sampling uses: the EMA weights, or
+// the raw ones when sample.ema = false. The caller frees the buffer.
+func (c *Checkpoint) SampleWeights(be compute.Backend) compute.Buffer {
+	w := c.EMA
+	if !c.Config.Sample.EMA {
+		w = c.Params
+	}
+	return upload(be, w)
+}
+
+// upload allocates a buffer holding v.
+func upload(be compute.Backend, v []float32) compute.Buffer {
+	b := be.Alloc(len(v))
+	be.Upload(b, v)
+	return b
 }

@@ -1,4 +1,4 @@
-package train
+package pipeline
 
 import (
 	"math"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/latentflow/latentflow/compute/cpu"
 	"github.com/latentflow/latentflow/config"
+	"github.com/latentflow/latentflow/model"
 )
 
 func tinyImageConfig() config.Config {
@@ -32,7 +33,7 @@ func TestVAEStageAndCheckpoint(t *testing.T) {
 	}
 	dir := t.TempDir()
 	be := cpu.New(0)
-	ae, err := TrainAE(be, c, im, filepath.Join(dir, "ae.jsonl"), nil)
+	ae, err := TrainAE(be, c, im, filepath.Join(dir, "ae.jsonl"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestVAEStageAndCheckpoint(t *testing.T) {
 	if err := ae.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadAE(p, im.H, im.W, c.Model.Tokens, c.Model.Chans)
+	back, err := model.LoadAE(p, im.H, im.W, c.Model.Tokens, c.Model.Chans)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,15 +74,15 @@ func TestVAEStageAndCheckpoint(t *testing.T) {
 		back.Model.Cfg.KL != ae.Model.Cfg.KL || !slices.Equal(back.Model.Cfg.Hidden, ae.Model.Cfg.Hidden) {
 		t.Error("autoencoder checkpoint does not round-trip")
 	}
-	if _, err := LoadAE(p, im.H, im.W, 2, 49); err == nil || !strings.Contains(err.Error(), "ae.safetensors") {
+	if _, err := model.LoadAE(p, im.H, im.W, 2, 49); err == nil || !strings.Contains(err.Error(), "ae.safetensors") {
 		t.Errorf("LoadAE with another latent shape = %v, want an error naming the file", err)
 	}
 	// Another kind of file is refused by name.
-	if _, err := LoadClassifier(p); err == nil || !strings.Contains(err.Error(), "not a latentflow classifier") {
+	if _, err := model.LoadClassifier(p); err == nil || !strings.Contains(err.Error(), "not a latentflow classifier") {
 		t.Errorf("LoadClassifier(autoencoder) = %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "junk"), []byte("junk"), 0o644)
-	if _, err := LoadAE(filepath.Join(dir, "junk"), 0, 0, 7, 14); err == nil {
+	if _, err := model.LoadAE(filepath.Join(dir, "junk"), 0, 0, 7, 14); err == nil {
 		t.Error("LoadAE accepted junk")
 	}
 }
@@ -97,7 +98,7 @@ func TestClassifier(t *testing.T) {
 	}
 	be := cpu.New(0)
 	dir := t.TempDir()
-	cl, err := TrainClassifier(be, c, im, filepath.Join(dir, "cls.jsonl"), nil)
+	cl, err := TrainClassifier(be, c, im, filepath.Join(dir, "cls.jsonl"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +106,14 @@ func TestClassifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acc := Accuracy(pred, im.YTest); acc < 0.8 {
+	if acc := model.Accuracy(pred, im.YTest); acc < 0.8 {
 		t.Errorf("classifier accuracy %.2f on held-out digits after 150 steps, want >= 0.8", acc)
 	}
 	p := filepath.Join(dir, "cls.safetensors")
 	if err := cl.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadClassifier(p)
+	back, err := model.LoadClassifier(p)
 	if err != nil || !slices.Equal(back.Params, cl.Params) || !slices.Equal(back.Model.Sizes, cl.Model.Sizes) {
 		t.Errorf("classifier checkpoint does not round-trip (err %v)", err)
 	}

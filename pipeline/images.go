@@ -1,4 +1,4 @@
-package train
+package pipeline
 
 import (
 	"errors"
@@ -8,7 +8,6 @@ import (
 
 	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/data"
-	"github.com/latentflow/latentflow/flow"
 	"github.com/latentflow/latentflow/philox"
 )
 
@@ -32,11 +31,11 @@ func LoadImages(c config.Config) (*Images, error) {
 	case "digits":
 		im := &Images{H: data.DigitsSize, W: data.DigitsSize, Classes: 10, Name: "digits"}
 		var err error
-		if im.Train, im.YTrain, err = data.Digits(d.Size, philox.Key{Seed: c.Seed, Step: 0, Stream: flow.StreamData}); err != nil {
+		if im.Train, im.YTrain, err = data.Digits(d.Size, philox.Key{Seed: c.Seed, Step: 0, Stream: philox.StreamData}); err != nil {
 			return nil, fmt.Errorf("data.size: %w", err)
 		}
 		if d.TestSize > 0 {
-			if im.Test, im.YTest, err = data.Digits(d.TestSize, philox.Key{Seed: c.Seed, Step: 1, Stream: flow.StreamData}); err != nil {
+			if im.Test, im.YTest, err = data.Digits(d.TestSize, philox.Key{Seed: c.Seed, Step: 1, Stream: philox.StreamData}); err != nil {
 				return nil, fmt.Errorf("data.test_size: %w", err)
 			}
 		}

@@ -1,4 +1,4 @@
-package train
+package pipeline
 
 import (
 	"bufio"
@@ -10,26 +10,17 @@ import (
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/data"
 	"github.com/latentflow/latentflow/eval"
-	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/generate"
+	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/philox"
 	"github.com/latentflow/latentflow/plots"
-	"github.com/latentflow/latentflow/sample"
 )
-
-// SolverOptions maps the [sample] section to solver options.
-func SolverOptions(c Checkpoint) (sample.Options, error) {
-	s := c.Config.Sample
-	m, err := sample.ParseMethod(s.Solver)
-	if err != nil {
-		return sample.Options{}, err
-	}
-	return sample.Options{Method: m, Steps: s.Steps, Rtol: float32(s.RTol), Atol: float32(s.ATol), MaxSteps: s.MaxSteps}, nil
-}
 
 // Figures draws the loss curve and, for 2D data, samples beside the target and
 // the sample trajectories; it logs the sample quality (exact W2 to fresh data,
 // and the in-cell fraction for the checkerboard). It returns the files written.
-func Figures(be compute.Backend, st *Checkpoint, metricsPath, dir string, logf func(string, ...any)) ([]string, error) {
+func Figures(be compute.Backend, st *model.Checkpoint, metricsPath string, o Options, logf func(string, ...any)) ([]string, error) {
+	dir := o.Out
 	var files []string
 	steps, losses, err := readLoss(metricsPath)
 	if err != nil {
@@ -47,30 +38,22 @@ func Figures(be compute.Backend, st *Checkpoint, metricsPath, dir string, logf f
 	if n <= 0 || st.Model.Cfg.T*st.Model.Cfg.C != 2 {
 		return files, nil
 	}
-	o, err := SolverOptions(*st)
+	so, err := generate.SolverOptions(cfg.Sample)
 	if err != nil {
 		return nil, err
 	}
-	w := st.EMA
-	if !cfg.Sample.EMA {
-		w = st.Params
-	}
-	params := be.Alloc(len(w))
-	defer be.Free(params)
-	be.Upload(params, w)
 	var traj [][]float32
-	o.Observe = func(_ int, _ float32, x compute.Buffer) {
+	so.Observe = func(_ int, _ float32, x compute.Buffer) {
 		v := make([]float32, x.Len())
 		be.Download(v, x)
-		Denormalise(v, st.Mean, st.Std)
+		data.Denormalise(v, st.Mean, st.Std)
 		traj = append(traj, v)
 	}
-	xs, stats, err := sample.Generate(be, st.Model, params, n, nil, 1, cfg.Seed, o)
+	xs, stats, err := generate.Flow(be, st, n, nil, 1, cfg.Seed, so)
 	if err != nil {
 		return nil, err
 	}
-	Denormalise(xs, st.Mean, st.Std)
-	target, err := data.Toy(cfg.Data.Kind, n, philox.Key{Seed: cfg.Seed ^ 0x5eed, Step: 1, Stream: flow.StreamData})
+	target, err := data.Toy(cfg.Data.Kind, n, philox.Key{Seed: philox.SaltEvalTarget.Seed(cfg.Seed), Step: 1, Stream: philox.StreamData})
 	if err != nil {
 		return nil, err
 	}
@@ -78,13 +61,13 @@ func Figures(be compute.Backend, st *Checkpoint, metricsPath, dir string, logf f
 	if err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("%d samples (%s, NFE %d): exact W2 to %d fresh data points %.3f", n, o.Method, stats.NFE, n, w2)
+	msg := fmt.Sprintf("%d samples (%s, NFE %d): exact W2 to %d fresh data points %.3f", n, so.Method, stats.NFE, n, w2)
 	if cfg.Data.Kind == "checkerboard" {
 		msg += fmt.Sprintf(", %.1f%% inside the filled cells", 100*data.CheckerboardFraction(xs))
 	}
 	logf("%s", msg)
 	p := filepath.Join(dir, "samples.png")
-	title := fmt.Sprintf("%s: %s, %d steps, NFE %d", cfg.Data.Kind, o.Method, o.Steps, stats.NFE)
+	title := fmt.Sprintf("%s: %s, %d steps, NFE %d", cfg.Data.Kind, so.Method, so.Steps, stats.NFE)
 	if err := plots.Scatter2D(p, title, []plots.Panel{{Title: "samples", XY: xs}, {Title: "target", XY: target}}); err != nil {
 		return nil, err
 	}

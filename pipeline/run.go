@@ -1,0 +1,254 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/latentflow/latentflow/compute"
+	"github.com/latentflow/latentflow/config"
+	"github.com/latentflow/latentflow/flow"
+	"github.com/latentflow/latentflow/gpu"
+	"github.com/latentflow/latentflow/internal/atomicfile"
+	"github.com/latentflow/latentflow/model"
+	"github.com/latentflow/latentflow/train"
+)
+
+// Options are the run's files and terminal.
+type Options struct {
+	Out      string    // run directory (created if needed)
+	Resume   bool      // continue from Out/ckpt.safetensors
+	Log      io.Writer // one-line messages (nil: discarded)
+	Progress io.Writer // the progress display of the long stages (nil: none)
+	Terminal bool      // Progress is a terminal (a line rewritten in place; else a line every 30 s)
+
+	stopAt int // tests: end abruptly after the checkpoint of this step (0: never)
+}
+
+// Result summarises a finished run.
+type Result struct {
+	Steps     int
+	FinalLoss float64 // mean loss of the last log interval
+	Seconds   float64 // wall time of the flow's training loop
+	Ckpt      string
+	Files     []string // every file written, in the order written
+}
+
+// Run trains the velocity field described by cfg (already validated) and
+// writes the run directory: the stages of an image run before the flow, the
+// figures and samples after it. Failures caused by input are *InputError.
+func Run(cfg config.Config, o Options) (*Result, error) {
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", args...)
+		}
+	}
+	be, err := openBackend(cfg.Device)
+	if err != nil {
+		return nil, err
+	}
+	mc := model.ConfigFrom(cfg)
+	if err := mc.Validate(); err != nil {
+		return nil, input("", err)
+	}
+	obj, err := flow.NewObjective(cfg.Flow)
+	if err != nil {
+		return nil, input("", err)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("creating run directory: %w", err)
+	}
+	res := &Result{Ckpt: filepath.Join(o.Out, "ckpt.safetensors")}
+	m := model.NewDiT(mc)
+	var old *model.Checkpoint // the state to resume, checked before any stage runs
+	if o.Resume {
+		if old, err = loadResume(res.Ckpt, m, cfg.Train.Steps); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		src *source
+		img *imageStage
+	)
+	switch {
+	case cfg.Data.Latents():
+		rows, labels, err := LoadLatents(cfg)
+		if err != nil {
+			return nil, input("", err)
+		}
+		logf("imported latents: %d rows of %d x %d from %s", len(rows)/(mc.T*mc.C), mc.T, mc.C, cfg.Data.NPY)
+		src = newArraySource(rows, labels, mc, cfg.Seed)
+	case cfg.Data.Images():
+		if img, err = prepareImages(be, cfg, o, logf); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, img.files...)
+		src = newArraySource(img.latents, floats(img.images.YTrain), mc, cfg.Seed)
+		if mc.NumClasses == 0 {
+			src.labels = nil
+		} else if mc.NumClasses < img.images.Classes {
+			return nil, input("", fmt.Errorf("model.num_classes = %d, but %s has %d classes", mc.NumClasses, img.images.Name, img.images.Classes))
+		}
+		src.mean, src.std = img.ae.Mean, img.ae.Std
+	default:
+		if src, err = newToySource(cfg, mc); err != nil {
+			return nil, input("", err)
+		}
+	}
+
+	st := &model.Checkpoint{Config: cfg, Model: m, Mean: src.mean, Std: src.std}
+	if old != nil {
+		st.Step, st.Params, st.EMA, st.M, st.V = old.Step, old.Params, old.EMA, old.M, old.V
+		st.Mean, st.Std = old.Mean, old.Std
+		src.mean, src.std = old.Mean, old.Std // keep the normalisation the weights were trained with
+		logf("resuming %s at step %d", res.Ckpt, st.Step)
+	} else {
+		st.Params = m.Init(cfg.Seed)
+		st.EMA = append([]float32(nil), st.Params...)
+		st.M, st.V = make([]float32, m.NParams), make([]float32, m.NParams)
+	}
+	cfgText, err := cfg.Encode()
+	if err != nil {
+		return nil, err
+	}
+	cfgPath := filepath.Join(o.Out, "config.toml")
+	if err := atomicfile.WriteBytes(cfgPath, cfgText); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", cfgPath, err)
+	}
+	res.Files = append(res.Files, cfgPath)
+
+	tr := train.NewTrainer(be, m, obj, cfg.Train, cfg.Seed, st)
+	defer tr.Free()
+	tr.ClassDropout = float32(cfg.Model.ClassDropout)
+	src.upload(be)
+	defer src.free(be)
+
+	metricsPath := filepath.Join(o.Out, "metrics.jsonl")
+	mf, err := openMetrics(metricsPath, o.Resume, st.Step)
+	if err != nil {
+		return nil, err
+	}
+	defer mf.Close()
+	res.Files = append(res.Files, metricsPath)
+
+	tc := cfg.Train
+	logf("training %d parameters on %s: %d steps of batch %d, data %s (dimension %d = %d tokens x %d channels)",
+		m.NParams, be.Name(), tc.Steps, tc.Batch, cfg.Data.Kind, mc.T*mc.C, mc.T, mc.C)
+	loop := train.Loop{Steps: tc.Steps, First: st.Step + 1, LogEvery: tc.LogEvery, CkptEvery: tc.CkptEvery,
+		Metrics: mf, Progress: o.Progress, Terminal: o.Terminal, StopAfter: o.stopAt,
+		Checkpoint: func(step int) error {
+			st.Step = step
+			if err := tr.Download(st); err != nil {
+				return err
+			}
+			return st.Save(res.Ckpt)
+		}}
+	sum, err := loop.Run(be, tr, src)
+	if err != nil {
+		return nil, err
+	}
+	if sum.Stopped {
+		return res, nil
+	}
+	res.Steps, res.Seconds, res.FinalLoss = sum.Steps, sum.Seconds, sum.FinalLoss
+	res.Files = append(res.Files, res.Ckpt)
+	logf("trained %d steps in %.1f s; final loss %.4f", res.Steps, res.Seconds, res.FinalLoss)
+	if img != nil {
+		files, err := img.finish(be, st, o, logf)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, files...)
+	}
+	if tc.Plots {
+		files, err := Figures(be, st, metricsPath, o, logf)
+		if err != nil {
+			return nil, fmt.Errorf("drawing figures: %w", err)
+		}
+		res.Files = append(res.Files, files...)
+	}
+	return res, nil
+}
+
+// loadResume loads the checkpoint at path and checks that it can continue
+// a run of model m to step `steps`.
+func loadResume(path string, m *model.DiT, steps int) (*model.Checkpoint, error) {
+	old, err := model.LoadCheckpoint(path)
+	if err != nil {
+		return nil, input("resuming", err)
+	}
+	if old.Model.NParams != m.NParams || len(old.Model.Tensors) != len(m.Tensors) {
+		return nil, input("resuming", fmt.Errorf("%s was trained with a different model shape", path))
+	}
+	if old.M == nil {
+		return nil, input("resuming", fmt.Errorf("%s holds no optimizer state", path))
+	}
+	if old.Step > steps {
+		return nil, input("resuming", fmt.Errorf("%s is at step %d, beyond train.steps = %d", path, old.Step, steps))
+	}
+	return old, nil
+}
+
+// openMetrics opens a metrics.jsonl: truncated for a new run; for a resumed
+// one, the lines logged after the checkpoint's step (by a run that then
+// died) are dropped, since those steps are about to be run again, and the
+// file is appended to.
+func openMetrics(path string, resume bool, step int) (*os.File, error) {
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if resume {
+		if err := truncateMetrics(path, step); err != nil {
+			return nil, err
+		}
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening metrics: %w", err)
+	}
+	return f, nil
+}
+
+// truncateMetrics keeps the lines of a metrics.jsonl file whose step is at most `step`.
+func truncateMetrics(path string, step int) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading metrics: %w", err)
+	}
+	var keep []byte
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		var r train.Record
+		if len(bytes.TrimSpace(line)) == 0 || json.Unmarshal(line, &r) != nil || r.Step > step {
+			continue
+		}
+		keep = append(keep, line...)
+	}
+	if err := atomicfile.WriteBytes(path, keep); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// openBackend returns the compute backend for config key device; a failure
+// (no GPU, a build without CUDA) is an *InputError.
+func openBackend(device string) (compute.Backend, error) {
+	be, err := gpu.Open(device)
+	if err != nil {
+		return nil, input("", err)
+	}
+	return be, nil
+}
+
+func floats(v []int) []float32 {
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return f
+}
