@@ -53,6 +53,9 @@ type Backend struct {
 	// capturing is set between Capture's begin and end of stream capture:
 	// the calls that allocate or wait for the device then panic (noCapture).
 	capturing bool
+	// waits counts the host's waits for the device (syncs and copies to
+	// the host) since New: HostWaits.
+	waits int64
 	// allocBytes and peakBytes count the bytes of the live buffers of Alloc
 	// and scratch (the high-water mark is reported by PeakAllocBytes).
 	allocBytes, peakBytes int64
@@ -171,7 +174,7 @@ func (be *Backend) Close() error {
 	if be.capturing {
 		return fmt.Errorf("gpu: Close inside Capture")
 	}
-	err := be.drv.sync()
+	err := be.hostWait()
 	if e := be.release(); err == nil {
 		err = e
 	}
@@ -294,7 +297,7 @@ func (be *Backend) Free(x compute.Buffer) {
 	be.enter()
 	defer be.leave()
 	be.noCapture("Free")
-	check(be.drv.sync(), "Free: waiting for queued work")
+	check(be.hostWait(), "Free: waiting for queued work")
 	check(be.drv.free(b.p), "Free")
 	be.count(-int64(b.n) * 4)
 	b.p, b.n = 0, 0
@@ -330,7 +333,7 @@ func (be *Backend) Download(dst []float32, src compute.Buffer) {
 	be.noCapture("Download")
 	for off := 0; off < len(dst); off += stageFloats {
 		c := min(stageFloats, len(dst)-off)
-		check(be.drv.copyDtoH(be.stage, s.p+devptr(off*4), int64(c)*4), "Download")
+		check(be.readBack(be.stage, s.p+devptr(off*4), int64(c)*4), "Download")
 		copy(dst[off:off+c], be.staged(c))
 	}
 }
@@ -343,11 +346,11 @@ func (be *Backend) Sync() error {
 	if be.capturing {
 		return fmt.Errorf("gpu: Sync inside Capture")
 	}
-	if err := be.drv.sync(); err != nil {
+	if err := be.hostWait(); err != nil {
 		return fmt.Errorf("gpu: %v", err)
 	}
 	w := (*uint32)(be.stage)
-	if err := be.drv.copyDtoH(be.stage, be.errw, 4); err != nil {
+	if err := be.readBack(be.stage, be.errw, 4); err != nil {
 		return fmt.Errorf("gpu: reading the error word: %v", err)
 	}
 	if code := *w; code != 0 {
@@ -393,7 +396,7 @@ func (be *Backend) scratch(b **Buf, n int) *Buf {
 	}
 	be.noCapture("growing a scratch buffer (run the captured function once before Capture)")
 	if *b != nil {
-		check(be.drv.sync(), "scratch: waiting for queued work")
+		check(be.hostWait(), "scratch: waiting for queued work")
 		check(be.drv.free((*b).p), "scratch: free")
 		be.count(-int64((*b).n) * 4)
 	}
@@ -482,7 +485,7 @@ func (be *Backend) finish(g dim, out devptr, div, mul float64, mode int) {
 // readScalar downloads be.scalar (waits for queued work).
 func (be *Backend) readScalar() float32 {
 	be.noCapture("a scalar reduction (Sum, SumSquares, ErrNorm) read back")
-	check(be.drv.copyDtoH(be.stage, be.scalar, 4), "reading a scalar")
+	check(be.readBack(be.stage, be.scalar, 4), "reading a scalar")
 	return *(*float32)(be.stage)
 }
 
@@ -517,4 +520,26 @@ func (be *Backend) MemInfo() (free, total int64, err error) {
 	be.enter()
 	defer be.leave()
 	return be.drv.memInfo()
+}
+
+// hostWait waits for the stream (counted by HostWaits). The caller holds enter.
+func (be *Backend) hostWait() error {
+	be.waits++
+	return be.drv.sync()
+}
+
+// readBack copies device memory to the host, waiting for the stream
+// (counted by HostWaits). The caller holds enter.
+func (be *Backend) readBack(dst unsafe.Pointer, src devptr, bytes int64) error {
+	be.waits++
+	return be.drv.copyDtoH(dst, src, bytes)
+}
+
+// HostWaits returns how many times the host has waited for the device since
+// New: every Sync, Download, scalar read-back, Free and scratch growth (and
+// Close). A test brackets code with it to prove the code reads nothing back.
+func (be *Backend) HostWaits() int64 {
+	be.enter()
+	defer be.leave()
+	return be.waits
 }

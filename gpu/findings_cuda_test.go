@@ -192,3 +192,28 @@ func TestSampleMemoryCheck(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestHostWaits: HostWaits counts the host's waits for the device, and a
+// step of queued work (no read-back) adds none.
+func TestHostWaits(t *testing.T) {
+	g := backend(t, gpu.MathFP32)
+	x, y := g.Alloc(100), g.Alloc(100)
+	defer g.Free(x)
+	defer g.Free(y)
+	w0 := g.HostWaits()
+	g.Scale(x, 2)
+	g.Axpy(0.5, x, y)
+	g.Gemm(false, false, 10, 10, 10, 1, x, 10, 0, y, 10, 0, 0, y, 10, 0, 1)
+	if d := g.HostWaits() - w0; d != 0 {
+		t.Errorf("queued kernels and a GEMM waited for the device %d times", d)
+	}
+	g.Sum(x)
+	v := make([]float32, 3)
+	g.Download(v, y)
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if d := g.HostWaits() - w0; d < 3 {
+		t.Errorf("Sum, Download and Sync counted %d waits, want at least 3", d)
+	}
+}

@@ -121,7 +121,7 @@ func (g *Graph) Close() error {
 		return errors.New("gpu: Graph.Close inside Capture")
 	}
 	var err error
-	if e := be.drv.sync(); e != nil {
+	if e := be.hostWait(); e != nil {
 		err = fmt.Errorf("gpu: Graph.Close: %v", e)
 	}
 	if e := be.drv.graphDestroy(g.exec); e != nil && err == nil {
