@@ -126,7 +126,7 @@ func TestTable(t *testing.T) {
 		"attn_fwd":      "pppiiif",
 		"finish_sum":    "pipddi",
 		"lincomb":       "ppii" + "ffffffff" + "pppppppp",
-		"softmax_ce":    "ppppiip",
+		"softmax_ce":    "ppppii",
 		"gemm_scale_c":  "piiiiif",
 		"t_args":        "piufdlUp",
 	} {
