@@ -178,14 +178,15 @@ extern "C" void emu_set_kernel_sync_free(int k, int v) { table()[k].sync_free.st
 // stack pointer is to. A new context's stack holds the same frame with
 // emu_ctx_entry as return address, r12 = argument and r13 = function.
 //
-// It also saves MXCSR and the x87 control word and loads the target's
-// (EMU_SWITCH_FPCSR, default 1). Device code has no way to change them and
-// every fiber starts with its worker's, so -DEMU_SWITCH_FPCSR=0 drops them
-// from the switch; run_block checks either way that a block left them as it
-// found them. (On the loaded 2-core CI machine the difference was in the noise.)
+// With -DEMU_SWITCH_FPCSR=1 it also saves MXCSR and the x87 control word and
+// loads the target's. By default (0) it does not: device code has no way to
+// change them, every fiber starts with its worker's, and the block's checks
+// (block_end) then see any change a fiber made, which a switch that
+// restored the scheduler's values would hide. Dropping them made a warp
+// shuffle about 20% cheaper (BenchmarkShuffle).
 #if defined(__x86_64__)
 #ifndef EMU_SWITCH_FPCSR
-#define EMU_SWITCH_FPCSR 1
+#define EMU_SWITCH_FPCSR 0
 #endif
 #if EMU_SWITCH_FPCSR
 #define EMU_FP_SAVE "\tstmxcsr (%rsp)\n\tfnstcw 4(%rsp)\n"
@@ -419,7 +420,41 @@ inline void to_sched(Fiber* f) {
   emu_ctx_switch(&f->sp, w->sched_sp);
 #endif
 #if defined(EMU_ASAN)
-  __sanitizer_finish_switch_fiber(fake, &w->sched_lo, &w->sched_size);
+  // (it may resume from another fiber: the scheduler's stack is recorded
+  // once, by the first fiber the worker starts, in fiber_main)
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+}
+
+// yield leaves fiber f (waiting or exited) for the next ready fiber: it
+// switches to that fiber directly (half the switches of a return to the
+// scheduler), or to the scheduler when none is ready or the block failed.
+// The fibers run in the same order either way: the scheduler's loop pops the
+// same queue.
+inline void yield(Fiber* f) {
+  Worker* w = f->w;
+  if (w->qcount == 0 || w->failed) {
+    to_sched(f);
+    return;
+  }
+  int i = w->queue[w->qhead];
+  if (++w->qhead == w->n) w->qhead = 0;
+  w->qcount--;
+  Fiber* g = w->fibers[i];
+  g->state = RUNNING;
+  if (g == f) return;  // f itself is next (the last to reach a barrier)
+  t_fiber = g;
+#if defined(EMU_ASAN)
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, g->stack_lo, (size_t)(g->stack_top - g->stack_lo));
+#endif
+#if defined(EMU_UCONTEXT)
+  swapcontext(&f->uc, &g->uc);
+#else
+  emu_ctx_switch(&f->sp, g->sp);
+#endif
+#if defined(EMU_ASAN)
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
 }
 
@@ -653,7 +688,7 @@ uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width, c
     return f->cres;
   }
   f->state = AT_COLL;
-  to_sched(f);
+  yield(f);
   return f->cres;
 }
 
@@ -688,7 +723,7 @@ void syncthreads(const char* file, int line) {
     for (int i = 0; i < w->n; i++) w->fibers[i]->state = READY;
     push_all(w);
   }
-  to_sched(f);
+  yield(f);
 }
 
 namespace {
@@ -704,12 +739,18 @@ void thread_exit(Fiber* f) {
   wp.exited |= 1u << f->lane;
   w->exited++;
   f->state = EXITED;
-  to_sched(f);
+  yield(f);
 }
 
 void fiber_main(Fiber* f) {
 #if defined(EMU_ASAN)
-  __sanitizer_finish_switch_fiber(nullptr, &f->w->sched_lo, &f->w->sched_size);
+  const void* lo = nullptr;
+  size_t size = 0;
+  __sanitizer_finish_switch_fiber(nullptr, &lo, &size);
+  if (!f->w->sched_lo) {  // the worker's first fiber starts from the scheduler
+    f->w->sched_lo = lo;
+    f->w->sched_size = size;
+  }
 #endif
   for (;;) {
     Launch* L = f->w->launch;
