@@ -75,7 +75,7 @@ func BenchmarkElementwise(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			SetFibers(fibers)
-			defer SetFibers(false)
+			defer resetFibers()
 			const n = 262144
 			x, y := alloc(b, n), alloc(b, n)
 			zeros(b, x, n)

@@ -4,6 +4,7 @@ package emu
 
 import (
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -42,6 +43,8 @@ func TestSyncFreeClassification(t *testing.T) {
 // A kernel wrongly classified sync-free that reaches a barrier or a warp
 // collective fails the launch, naming the primitive and its site.
 func TestMisclassified(t *testing.T) {
+	SetFibers(false)
+	defer resetFibers()
 	for _, c := range []struct {
 		name string
 		args func() []Arg
@@ -81,7 +84,7 @@ func TestMisclassified(t *testing.T) {
 func TestDirectMatchesFibers(t *testing.T) {
 	SetWorkers(1)
 	defer SetWorkers(0)
-	defer SetFibers(false)
+	defer resetFibers()
 	withOrder(t, func(t *testing.T) {
 		grid, block := Dim{3, 2, 1}, Dim{4, 3, 5}
 		nt := 6 * 60
@@ -113,7 +116,7 @@ func TestDirectMatchesFibers(t *testing.T) {
 // Real kernels give bit-identical results with and without fibers (each
 // order, several workers): philox, AdamW, gather and scatter of rows.
 func TestDirectMatchesFibersKernels(t *testing.T) {
-	defer SetFibers(false)
+	defer resetFibers()
 	const n, w, rows, N = 5000, 40, 37, 125 // N*w == n
 	withOrder(t, func(t *testing.T) {
 		var got [2][][]float32
@@ -150,3 +153,6 @@ func TestDirectMatchesFibersKernels(t *testing.T) {
 		}
 	})
 }
+
+// resetFibers restores the default of SetFibers (LATENTFLOW_EMU_FIBERS).
+func resetFibers() { SetFibers(os.Getenv("LATENTFLOW_EMU_FIBERS") == "1") }
