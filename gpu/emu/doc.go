@@ -13,17 +13,36 @@
 // A launch runs the whole grid synchronously (one cgo call returns after all
 // blocks). Blocks are spread over worker OS threads (the calling thread and
 // helpers; min(hardware threads, blocks), LATENTFLOW_EMU_WORKERS or
-// SetWorkers overrides); a worker runs one block at a time. The threads of a
-// block are fibers: cooperative user-level threads with a hand-written x86-64
-// context switch (callee-saved registers and the stack pointer, optionally
-// MXCSR and the x87 control word, see runtime.cc; a ucontext fallback
-// elsewhere), on 64 KB stacks with a guard page, reused across blocks. A
-// fiber runs until it reaches __syncthreads, a warp collective or its end;
-// the scheduler then resumes the next ready fiber. Threads start, and
-// restart after each barrier, in the order SetOrder selects (forward,
+// SetWorkers overrides); a worker runs one block at a time. Threads start,
+// and restart after each barrier, in the order SetOrder selects (forward,
 // reverse or a seeded shuffle; LATENTFLOW_EMU_ORDER and LATENTFLOW_EMU_SEED
 // set the default), so a missing barrier shows as a different result.
 // Launches (and GEMMs) are serialised, as on one stream.
+//
+// A kernel that gen.go classifies sync-free (Kernel.SyncFree; most of the
+// elementwise, philox and optimizer kernels) runs each block's threads as a
+// loop of plain calls on the worker's stack, in the order mode's order: the
+// order in which fibers would start and, with nothing to wait for, finish,
+// so the results are the same as with fibers. The classification is static
+// and conservative: a kernel is sync-free when its body, and transitively
+// every function and macro of its module that it names, names none of
+// __syncthreads*, __syncwarp, __shfl*, *_sync, __activemask (or the
+// emulator's entry points); an include not found, or a top-level struct,
+// class or namespace in the module, makes all its kernels use fibers. A
+// thread run that way that reaches a barrier or a collective anyway fails
+// the launch ("classified sync-free but reached __syncthreads at FILE:LINE
+// ...; fix gen.go"), never a silently wrong result. SetFibers(true), or
+// LATENTFLOW_EMU_FIBERS=1, runs every kernel with fibers.
+//
+// Every other kernel's threads are fibers: cooperative user-level threads
+// with a hand-written x86-64 context switch (callee-saved registers and the
+// stack pointer; MXCSR and the x87 control word only with
+// -DEMU_SWITCH_FPCSR=1, see runtime.cc; a ucontext fallback elsewhere), on
+// 64 KB stacks with a guard page, reused across blocks (a fiber's context is
+// set up once: after its thread exits it waits to run the next block's). A
+// fiber runs until it reaches __syncthreads, a warp collective or its end,
+// then switches directly to the next ready fiber of the queue (to the
+// scheduler only when none is ready).
 //
 // Static __shared__ variables are block-scope thread_locals (per worker,
 // reused by its blocks); every extern __shared__ array is bound to the
@@ -58,7 +77,9 @@
 //   - Device memory (Malloc) is filled with the same NaN word. Copies and
 //     memsets must lie inside one live allocation; Free of an unknown pointer
 //     is an error; a GEMM whose matrices leave their allocations returns 13.
-//   - Each block must leave MXCSR and the x87 control word unchanged.
+//   - Each block must leave MXCSR and the x87 control word unchanged (the
+//     control bits: MXCSR's six sticky exception flags are status that
+//     arithmetic sets; they are cleared after each block, not compared).
 //   - Philox fills are bit-identical to package philox: the explicitly
 //     rounded intrinsics (__dadd_rn, __fmul_rn, ...) are the plain IEEE
 //     operations, and g++ cannot contract a*b+c into an FMA because the

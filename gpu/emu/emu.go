@@ -139,6 +139,18 @@ func (k *Kernel) Name() string { return k.name }
 // Module returns the kernel's module: the .cu file's name without extension.
 func (k *Kernel) Module() string { return k.module }
 
+// SyncFree reports whether gen.go classified the kernel sync-free: it
+// reaches no __syncthreads or warp collective, so its blocks run as plain
+// loops of calls, not fibers (unless SetFibers(true)).
+func (k *Kernel) SyncFree() bool { return C.emu_kernel_sync_free(k.idx) != 0 }
+
+// setSyncFree overrides the classification (tests: a misclassified kernel).
+func (k *Kernel) setSyncFree(v bool) { C.emu_set_kernel_sync_free(k.idx, cbool(v)) }
+
+// SetFibers(true) runs every kernel's threads as fibers, the sync-free ones
+// too (the default comes from LATENTFLOW_EMU_FIBERS=1).
+func SetFibers(on bool) { C.emu_set_fibers(cbool(on)) }
+
 // Params returns the parameter kinds deduced from the kernel's C++ type:
 // p pointer, i int, u unsigned, f float, d double, l long long, U unsigned long long.
 func (k *Kernel) Params() string { return k.params }
@@ -182,6 +194,7 @@ func init() {
 		}
 	}
 	SetOrder(o, seed)
+	SetFibers(os.Getenv("LATENTFLOW_EMU_FIBERS") == "1")
 }
 
 // Lookup returns the kernel called name (the test module's kernels included).

@@ -16,6 +16,12 @@ const char* emu_kernel_name(int k);
 const char* emu_kernel_module(int k);
 const char* emu_kernel_params(int k);
 int emu_kernel_test(int k);  // 1 for the test module's kernels
+// emu_kernel_sync_free: 1 when gen.go classified kernel k sync-free (its
+// blocks run without fibers); emu_set_kernel_sync_free overrides it (tests).
+int emu_kernel_sync_free(int k);
+void emu_set_kernel_sync_free(int k, int v);
+// emu_set_fibers(1) runs every kernel with fibers (LATENTFLOW_EMU_FIBERS=1).
+void emu_set_fibers(int on);
 
 // Device memory (host memory, 256-byte aligned). emu_free returns 0, or -1
 // for a pointer that is not a live allocation. emu_check_range returns 0 when

@@ -60,6 +60,10 @@ namespace emu {
 struct FiberHead {
   void* sp;  // saved stack pointer (the context switch)
   uint3 tid;
+  // direct is nonzero when the thread runs as a plain call, not a fiber (a
+  // kernel classified sync-free): reaching a barrier or collective then
+  // fails the launch.
+  int direct;
 };
 // t_fiber is the fiber running on this worker thread.
 extern __thread __attribute__((tls_model("initial-exec"))) FiberHead* t_fiber;
@@ -76,8 +80,9 @@ enum CollKind : int {
   COLL_SYNCWARP,
 };
 // collective performs a warp collective of kind (with the operand size in
-// bits 8..) over mask and returns this lane's result.
-uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width);
+// bits 8..) over mask and returns this lane's result. file and line are the
+// call's (reported when a thread run without a fiber reaches it).
+uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width, const char* file, int line);
 void syncthreads(const char* file, int line);
 
 template <class T>
@@ -94,8 +99,8 @@ static inline T from_bits(uint64_t b) {
   return v;
 }
 template <class T>
-static inline T shfl(int kind, unsigned mask, T v, int param, int width) {
-  return from_bits<T>(collective(kind | (int)(sizeof(T) << 8), mask, to_bits(v), param, width));
+static inline T shfl(int kind, unsigned mask, T v, int param, int width, const char* file, int line) {
+  return from_bits<T>(collective(kind | (int)(sizeof(T) << 8), mask, to_bits(v), param, width, file, line));
 }
 
 }  // namespace emu
@@ -112,22 +117,26 @@ extern __thread __attribute__((tls_model("initial-exec"))) uint3 gridDim;
 // __syncthreads is a macro so that each barrier is identified by its site.
 #define __syncthreads() ::emu::syncthreads(__FILE__, __LINE__)
 
-static inline void __syncwarp(unsigned mask = 0xffffffffu) {
-  ::emu::collective(::emu::COLL_SYNCWARP, mask, 0, 0, 32);
+// The collectives take their call site as hidden default arguments
+// (EMU_SITE: the caller's file and line).
+#define EMU_SITE const char *emu_file = __builtin_FILE(), int emu_line = __builtin_LINE()
+
+static inline void __syncwarp(unsigned mask = 0xffffffffu, EMU_SITE) {
+  ::emu::collective(::emu::COLL_SYNCWARP, mask, 0, 0, 32, emu_file, emu_line);
 }
 
-#define EMU_SHFL(T)                                                                     \
-  static inline T __shfl_sync(unsigned mask, T v, int src, int width = 32) {            \
-    return ::emu::shfl<T>(::emu::COLL_SHFL_IDX, mask, v, src, width);                   \
-  }                                                                                     \
-  static inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {  \
-    return ::emu::shfl<T>(::emu::COLL_SHFL_UP, mask, v, (int)delta, width);             \
-  }                                                                                     \
-  static inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) { \
-    return ::emu::shfl<T>(::emu::COLL_SHFL_DOWN, mask, v, (int)delta, width);           \
-  }                                                                                     \
-  static inline T __shfl_xor_sync(unsigned mask, T v, int lanemask, int width = 32) {   \
-    return ::emu::shfl<T>(::emu::COLL_SHFL_XOR, mask, v, lanemask, width);              \
+#define EMU_SHFL(T)                                                                                    \
+  static inline T __shfl_sync(unsigned mask, T v, int src, int width = 32, EMU_SITE) {                 \
+    return ::emu::shfl<T>(::emu::COLL_SHFL_IDX, mask, v, src, width, emu_file, emu_line);              \
+  }                                                                                                    \
+  static inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32, EMU_SITE) {       \
+    return ::emu::shfl<T>(::emu::COLL_SHFL_UP, mask, v, (int)delta, width, emu_file, emu_line);        \
+  }                                                                                                    \
+  static inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32, EMU_SITE) {     \
+    return ::emu::shfl<T>(::emu::COLL_SHFL_DOWN, mask, v, (int)delta, width, emu_file, emu_line);      \
+  }                                                                                                    \
+  static inline T __shfl_xor_sync(unsigned mask, T v, int lanemask, int width = 32, EMU_SITE) {        \
+    return ::emu::shfl<T>(::emu::COLL_SHFL_XOR, mask, v, lanemask, width, emu_file, emu_line);         \
   }
 EMU_SHFL(float)
 EMU_SHFL(double)
@@ -137,14 +146,14 @@ EMU_SHFL(long long)
 EMU_SHFL(unsigned long long)
 #undef EMU_SHFL
 
-static inline unsigned __ballot_sync(unsigned mask, int pred) {
-  return (unsigned)::emu::collective(::emu::COLL_BALLOT, mask, pred != 0, 0, 32);
+static inline unsigned __ballot_sync(unsigned mask, int pred, EMU_SITE) {
+  return (unsigned)::emu::collective(::emu::COLL_BALLOT, mask, pred != 0, 0, 32, emu_file, emu_line);
 }
-static inline int __any_sync(unsigned mask, int pred) {
-  return (int)::emu::collective(::emu::COLL_ANY, mask, pred != 0, 0, 32);
+static inline int __any_sync(unsigned mask, int pred, EMU_SITE) {
+  return (int)::emu::collective(::emu::COLL_ANY, mask, pred != 0, 0, 32, emu_file, emu_line);
 }
-static inline int __all_sync(unsigned mask, int pred) {
-  return (int)::emu::collective(::emu::COLL_ALL, mask, pred != 0, 0, 32);
+static inline int __all_sync(unsigned mask, int pred, EMU_SITE) {
+  return (int)::emu::collective(::emu::COLL_ALL, mask, pred != 0, 0, 32, emu_file, emu_line);
 }
 
 // ---- atomics: real host atomics (blocks run on several OS threads) ----

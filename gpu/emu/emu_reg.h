@@ -1,7 +1,7 @@
 //go:build cudaemu
 
 // emu_reg.h: the kernel registration used by the generated zz_*.cc files.
-// EMU_KERNEL(module, name, test) deduces the kernel's parameter types from its
+// EMU_KERNEL(module, name, test, sync_free) deduces the kernel's parameter types from its
 // function pointer type (not by parsing) and registers a trampoline that
 // unpacks the 8-byte argument slots into the typed call.
 #pragma once
@@ -9,16 +9,22 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <tuple>
 #include <type_traits>
 #include <utility>
+
+#include "emu_cuda.h"
 
 namespace emu {
 
 using Tramp = void (*)(void (*fn)(), const uint64_t* slots);
+// A Loop runs the n threads whose threadIdx are tids[0..n) one after the
+// other as plain calls (a sync-free kernel's block): head is t_fiber.
+using Loop = void (*)(void (*fn)(), const uint64_t* slots, FiberHead* head, const uint3* tids, int n);
 
 // register_kernel adds a kernel to the table (runtime.cc).
-int register_kernel(const char* name, const char* module, const char* params, void (*fn)(), Tramp tramp,
-                    int test);
+int register_kernel(const char* name, const char* module, const char* params, void (*fn)(), Tramp tramp, Loop loop,
+                    int test, int sync_free);
 
 template <class T>
 struct dependent_false : std::false_type {};
@@ -60,6 +66,22 @@ void tramp(void (*fn)(), const uint64_t* s) {
   call_slots(reinterpret_cast<void (*)(A...)>(fn), s, std::index_sequence_for<A...>{});
 }
 
+template <class... A, size_t... I>
+static inline void loop_slots(void (*f)(A...), const uint64_t* s, FiberHead* h, const uint3* tids, int n,
+                              std::index_sequence<I...>) {
+  // Unpacked once; each call gets its own copies, as by-value parameters.
+  const std::tuple<std::remove_cv_t<A>...> args{unpack<std::remove_cv_t<A>>(s[I])...};
+  for (int i = 0; i < n; i++) {
+    h->tid = tids[i];
+    f(std::get<I>(args)...);
+  }
+}
+
+template <class... A>
+void loop(void (*fn)(), const uint64_t* s, FiberHead* h, const uint3* tids, int n) {
+  loop_slots(reinterpret_cast<void (*)(A...)>(fn), s, h, tids, n, std::index_sequence_for<A...>{});
+}
+
 template <class... A>
 struct Kinds {
   static constexpr char str[] = {kind_of<std::remove_cv_t<A>>()..., 0};
@@ -70,11 +92,14 @@ struct Kinds {
 // against void (*)(A...) tries each member of the overload set and keeps the
 // one that returns void.
 template <class... A>
-int reg(const char* name, const char* module, int test, void (*f)(A...)) {
-  return register_kernel(name, module, Kinds<A...>::str, reinterpret_cast<void (*)()>(f), &tramp<A...>, test);
+int reg(const char* name, const char* module, int test, int sync_free, void (*f)(A...)) {
+  return register_kernel(name, module, Kinds<A...>::str, reinterpret_cast<void (*)()>(f), &tramp<A...>,
+                         &loop<A...>, test, sync_free);
 }
 
 }  // namespace emu
 
-#define EMU_KERNEL(module, name, test) \
-  static const int emu_reg_##name __attribute__((unused)) = ::emu::reg(#name, module, test, name);
+// sync_free (1 or 0) is gen.go's classification: 1 runs the kernel's blocks
+// as plain loops of calls (Loop) instead of fibers.
+#define EMU_KERNEL(module, name, test, sync_free) \
+  static const int emu_reg_##name __attribute__((unused)) = ::emu::reg(#name, module, test, sync_free, name);

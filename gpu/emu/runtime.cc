@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <new>
@@ -137,19 +138,26 @@ struct KernelInfo {
   const char* params;
   void (*fn)();
   Tramp tramp;
+  Loop loop;
   int test;
+  std::atomic<int> sync_free;  // gen.go's classification (a test may override it)
+  KernelInfo(const char* n, const char* m, const char* p, void (*f)(), Tramp t, Loop l, int te, int sf)
+      : name(n), module(m), params(p), fn(f), tramp(t), loop(l), test(te), sync_free(sf) {}
 };
 
-std::vector<KernelInfo>& table() {
-  static std::vector<KernelInfo> t;
+// The table is a deque: KernelInfo holds an atomic (not movable).
+std::deque<KernelInfo>& table() {
+  static std::deque<KernelInfo> t;
   return t;
 }
 
+
+
 }  // namespace
 
-int register_kernel(const char* name, const char* module, const char* params, void (*fn)(), Tramp tramp,
-                    int test) {
-  table().push_back(KernelInfo{name, module, params, fn, tramp, test});
+int register_kernel(const char* name, const char* module, const char* params, void (*fn)(), Tramp tramp, Loop loop,
+                    int test, int sync_free) {
+  table().emplace_back(name, module, params, fn, tramp, loop, test, sync_free);
   return (int)table().size();
 }
 
@@ -160,6 +168,8 @@ extern "C" const char* emu_kernel_name(int k) { return table()[k].name; }
 extern "C" const char* emu_kernel_module(int k) { return table()[k].module; }
 extern "C" const char* emu_kernel_params(int k) { return table()[k].params; }
 extern "C" int emu_kernel_test(int k) { return table()[k].test; }
+extern "C" int emu_kernel_sync_free(int k) { return table()[k].sync_free.load(); }
+extern "C" void emu_set_kernel_sync_free(int k, int v) { table()[k].sync_free.store(v); }
 
 // ---------------------------------------------------------------- context switch
 
@@ -168,14 +178,15 @@ extern "C" int emu_kernel_test(int k) { return table()[k].test; }
 // stack pointer is to. A new context's stack holds the same frame with
 // emu_ctx_entry as return address, r12 = argument and r13 = function.
 //
-// It also saves MXCSR and the x87 control word and loads the target's
-// (EMU_SWITCH_FPCSR, default 1). Device code has no way to change them and
-// every fiber starts with its worker's, so -DEMU_SWITCH_FPCSR=0 drops them
-// from the switch; run_block checks either way that a block left them as it
-// found them. (On the loaded 2-core CI machine the difference was in the noise.)
+// With -DEMU_SWITCH_FPCSR=1 it also saves MXCSR and the x87 control word and
+// loads the target's. By default (0) it does not: device code has no way to
+// change them, every fiber starts with its worker's, and the block's checks
+// (block_end) then see any change a fiber made, which a switch that
+// restored the scheduler's values would hide. Dropping them made a warp
+// shuffle about 20% cheaper (BenchmarkShuffle).
 #if defined(__x86_64__)
 #ifndef EMU_SWITCH_FPCSR
-#define EMU_SWITCH_FPCSR 1
+#define EMU_SWITCH_FPCSR 0
 #endif
 #if EMU_SWITCH_FPCSR
 #define EMU_FP_SAVE "\tstmxcsr (%rsp)\n\tfnstcw 4(%rsp)\n"
@@ -299,24 +310,34 @@ struct Worker {
   int bline = 0;
   uint64_t phase = 0;
   bool failed = false;
+  bool err_whole = false;  // err is the whole message (no "block (...): " prefix)
   char err[1024];
+  // Sync-free blocks: the thread running (t_fiber), the threadIdx of each
+  // call in order, and the block shape and order tids was made for.
+  FiberHead dhead{};
+  std::vector<uint3> tids;
+  uint3 tids_block{0, 0, 0};
+  int tids_order = -1;
 };
 
 __thread EMU_IE Worker* t_worker;
 
 std::atomic<int> g_order{0};
 std::atomic<uint64_t> g_seed{1};
+std::atomic<int> g_fibers{0};  // 1: every kernel with fibers
 
 struct Launch {
   const KernelInfo* k;
   uint3 grid, block;
   int shared;
+  bool direct;  // sync-free: threads as plain calls (run_direct), not fibers
   const uint64_t* slots;
   int64_t nblocks;
   std::atomic<int64_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mu;
   std::string err;
+  int64_t fail_block = 0;  // the block err is of
 };
 
 void fiber_main(Fiber* f);
@@ -399,7 +420,41 @@ inline void to_sched(Fiber* f) {
   emu_ctx_switch(&f->sp, w->sched_sp);
 #endif
 #if defined(EMU_ASAN)
-  __sanitizer_finish_switch_fiber(fake, &w->sched_lo, &w->sched_size);
+  // (it may resume from another fiber: the scheduler's stack is recorded
+  // once, by the first fiber the worker starts, in fiber_main)
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+}
+
+// yield leaves fiber f (waiting or exited) for the next ready fiber: it
+// switches to that fiber directly (half the switches of a return to the
+// scheduler), or to the scheduler when none is ready or the block failed.
+// The fibers run in the same order either way: the scheduler's loop pops the
+// same queue.
+inline void yield(Fiber* f) {
+  Worker* w = f->w;
+  if (w->qcount == 0 || w->failed) {
+    to_sched(f);
+    return;
+  }
+  int i = w->queue[w->qhead];
+  if (++w->qhead == w->n) w->qhead = 0;
+  w->qcount--;
+  Fiber* g = w->fibers[i];
+  g->state = RUNNING;
+  if (g == f) return;  // f itself is next (the last to reach a barrier)
+  t_fiber = g;
+#if defined(EMU_ASAN)
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, g->stack_lo, (size_t)(g->stack_top - g->stack_lo));
+#endif
+#if defined(EMU_UCONTEXT)
+  swapcontext(&f->uc, &g->uc);
+#else
+  emu_ctx_switch(&f->sp, g->sp);
+#endif
+#if defined(EMU_ASAN)
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
 }
 
@@ -447,6 +502,20 @@ uint64_t splitmix(uint64_t& s) {
   return z ^ (z >> 31);
 }
 
+// shuffle_order sets w->order[0..n) to the shuffle mode's permutation of
+// the block's threads for the next phase (start, or restart after a barrier).
+void shuffle_order(Worker* w, int n) {
+  uint64_t s = g_seed.load(std::memory_order_relaxed) ^ (w->phase++ * 0xd1b54a32d192ed03ull) ^
+               (((uint64_t)blockIdx.x << 40) ^ ((uint64_t)blockIdx.y << 20) ^ blockIdx.z);
+  for (int i = 0; i < n; i++) w->order[i] = i;
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)(splitmix(s) % (uint64_t)(i + 1));
+    int t = w->order[i];
+    w->order[i] = w->order[j];
+    w->order[j] = t;
+  }
+}
+
 // push_all queues every thread of the block in the order mode's order.
 void push_all(Worker* w) {
   int n = w->n, o = g_order.load(std::memory_order_relaxed);
@@ -455,15 +524,7 @@ void push_all(Worker* w) {
   } else if (o == 1) {
     for (int i = n - 1; i >= 0; i--) push(w, i);
   } else {
-    uint64_t s = g_seed.load(std::memory_order_relaxed) ^ (w->phase++ * 0xd1b54a32d192ed03ull) ^
-                 (((uint64_t)blockIdx.x << 40) ^ ((uint64_t)blockIdx.y << 20) ^ blockIdx.z);
-    for (int i = 0; i < n; i++) w->order[i] = i;
-    for (int i = n - 1; i > 0; i--) {
-      int j = (int)(splitmix(s) % (uint64_t)(i + 1));
-      int t = w->order[i];
-      w->order[i] = w->order[j];
-      w->order[j] = t;
-    }
+    shuffle_order(w, n);
     for (int i = 0; i < n; i++) push(w, w->order[i]);
   }
 }
@@ -553,7 +614,25 @@ void complete(Fiber* f, int wi, unsigned mask, int kind, int width) {
 
 }  // namespace
 
-uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width) {
+namespace {
+
+// DirectSync is thrown when a thread run as a plain call (a kernel that
+// gen.go classified sync-free) reaches a barrier or a warp collective; the
+// block's loop catches it and fails the launch.
+struct DirectSync {
+  const char* what;
+  const char* file;
+  int line;
+};
+
+[[noreturn]] __attribute__((noinline)) void direct_sync(const char* what, const char* file, int line) {
+  throw DirectSync{what, file, line};
+}
+
+}  // namespace
+
+uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width, const char* file, int line) {
+  if (__builtin_expect(t_fiber->direct, 0)) direct_sync(coll_name(kind), file, line);
   Fiber* f = static_cast<Fiber*>(t_fiber);
   Worker* w = f->w;
   Warp& wp = w->warps[f->warp];
@@ -609,11 +688,12 @@ uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width) {
     return f->cres;
   }
   f->state = AT_COLL;
-  to_sched(f);
+  yield(f);
   return f->cres;
 }
 
 void syncthreads(const char* file, int line) {
+  if (__builtin_expect(t_fiber->direct, 0)) direct_sync("__syncthreads", file, line);
   Fiber* f = static_cast<Fiber*>(t_fiber);
   Worker* w = f->w;
   Warp& wp = w->warps[f->warp];
@@ -643,7 +723,7 @@ void syncthreads(const char* file, int line) {
     for (int i = 0; i < w->n; i++) w->fibers[i]->state = READY;
     push_all(w);
   }
-  to_sched(f);
+  yield(f);
 }
 
 namespace {
@@ -659,12 +739,18 @@ void thread_exit(Fiber* f) {
   wp.exited |= 1u << f->lane;
   w->exited++;
   f->state = EXITED;
-  to_sched(f);
+  yield(f);
 }
 
 void fiber_main(Fiber* f) {
 #if defined(EMU_ASAN)
-  __sanitizer_finish_switch_fiber(nullptr, &f->w->sched_lo, &f->w->sched_size);
+  const void* lo = nullptr;
+  size_t size = 0;
+  __sanitizer_finish_switch_fiber(nullptr, &lo, &size);
+  if (!f->w->sched_lo) {  // the worker's first fiber starts from the scheduler
+    f->w->sched_lo = lo;
+    f->w->sched_size = size;
+  }
 #endif
   for (;;) {
     Launch* L = f->w->launch;
@@ -707,6 +793,87 @@ Worker* worker() {
 const unsigned char kCanary[16] = {0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe, 0xf0, 0x0d,
                                    0x5a, 0xa5, 0x3c, 0xc3, 0x69, 0x96, 0x0f, 0xf0};
 
+// block_end checks what a block must leave as it found it: MXCSR and the
+// x87 control word (csr0, cw0 at its start) and the canary after its dynamic
+// shared memory sm; false with w->err on failure.
+//
+// MXCSR's six exception flags (bits 0-5) are sticky status, not control:
+// arithmetic sets them (a denormal, an inexact result), so they are not
+// compared, and they are cleared back to the block's start (a thread run
+// without a fiber leaves them on the worker's MXCSR; a fiber's are dropped
+// at its switch back to the scheduler).
+constexpr uint32_t kMXCSRFlags = 0x3f;
+
+bool block_end(Worker* w, Launch* L, unsigned char* sm, uint32_t csr0, uint16_t cw0) {
+  uint32_t csr = mxcsr();
+  if ((csr & ~kMXCSRFlags) != (csr0 & ~kMXCSRFlags) || x87cw() != cw0) {
+    snprintf(w->err, sizeof w->err, "the block changed MXCSR (%#x -> %#x) or the x87 control word (%#x -> %#x)",
+             csr0, csr, cw0, x87cw());
+    set_fp_control(csr0, cw0);
+    return false;
+  }
+  if (csr != csr0) set_fp_control(csr0, cw0);
+  for (int i = 0; i < EMU_CANARY_BYTES; i++) {
+    if (sm[L->shared + i] != kCanary[i & 15]) {
+      snprintf(w->err, sizeof w->err,
+               "dynamic shared memory overrun: byte %d past the %d bytes of the launch was written", i, L->shared);
+      return false;
+    }
+  }
+  return true;
+}
+
+// block_start fills the dynamic shared memory of the launch with NaN words,
+// then the canary; it returns the memory.
+unsigned char* block_start(Launch* L) {
+  unsigned char* sm = emu_dyn_shared;
+  uint32_t* sw = (uint32_t*)sm;
+  for (int i = 0; i < (L->shared + 3) / 4; i++) sw[i] = 0x7fffffffu;
+  for (int i = 0; i < EMU_CANARY_BYTES; i++) sm[L->shared + i] = kCanary[i & 15];
+  return sm;
+}
+
+// run_direct runs block b of a sync-free kernel: its threads as plain calls
+// on the worker's stack, one after the other in the order mode's order (the
+// order in which fibers would start and, without barriers, finish).
+bool run_direct(Worker* w, Launch* L, int n) {
+  int o = g_order.load(std::memory_order_relaxed);
+  const uint3 bd = L->block;
+  if (o == 2 || w->tids_order != o || w->tids_block.x != bd.x || w->tids_block.y != bd.y ||
+      w->tids_block.z != bd.z) {
+    if ((int)w->tids.size() < n) w->tids.resize(n);
+    if (o == 2) {
+      if ((int)w->order.size() < n) w->order.resize(n);
+      w->phase = 0;
+      shuffle_order(w, n);
+    }
+    for (int k = 0; k < n; k++) {
+      int i = o == 0 ? k : o == 1 ? n - 1 - k : w->order[k];
+      w->tids[k] = uint3{(unsigned)i % bd.x, (unsigned)i / bd.x % bd.y, (unsigned)i / (bd.x * bd.y)};
+    }
+    w->tids_order = o;
+    w->tids_block = bd;
+  }
+  unsigned char* sm = block_start(L);
+  uint32_t csr0 = mxcsr();
+  uint16_t cw0 = x87cw();
+  w->dhead.direct = 1;
+  t_fiber = &w->dhead;
+  try {
+    L->k->loop(L->k->fn, L->slots, &w->dhead, w->tids.data(), n);
+  } catch (const DirectSync& e) {
+    const uint3 t = w->dhead.tid;
+    snprintf(w->err, sizeof w->err,
+             "classified sync-free but reached %s at %s:%d (block (%u,%u,%u), thread (%u,%u,%u)); fix gen.go", e.what,
+             base_name(e.file), e.line, blockIdx.x, blockIdx.y, blockIdx.z, t.x, t.y, t.z);
+    w->err_whole = true;
+    t_fiber = nullptr;
+    return false;
+  }
+  t_fiber = nullptr;
+  return block_end(w, L, sm, csr0, cw0);
+}
+
 // run_block runs block b of L on this worker; false with w->err on failure.
 bool run_block(Worker* w, Launch* L, int64_t b) {
   blockIdx = uint3{(unsigned)(b % L->grid.x), (unsigned)(b / L->grid.x % L->grid.y),
@@ -714,6 +881,8 @@ bool run_block(Worker* w, Launch* L, int64_t b) {
   blockDim = L->block;
   gridDim = L->grid;
   int n = (int)(L->block.x * L->block.y * L->block.z);
+  w->err_whole = false;
+  if (L->direct) return run_direct(w, L, n);
   ensure_fibers(w, n);
   w->launch = L;
   w->n = n;
@@ -740,10 +909,7 @@ bool run_block(Worker* w, Launch* L, int64_t b) {
     }
   }
   // Dynamic shared memory: NaN words, then the canary.
-  unsigned char* sm = emu_dyn_shared;
-  uint32_t* sw = (uint32_t*)sm;
-  for (int i = 0; i < (L->shared + 3) / 4; i++) sw[i] = 0x7fffffffu;
-  for (int i = 0; i < EMU_CANARY_BYTES; i++) sm[L->shared + i] = kCanary[i & 15];
+  unsigned char* sm = block_start(L);
   uint32_t csr0 = mxcsr();
   uint16_t cw0 = x87cw();
   push_all(w);
@@ -779,20 +945,7 @@ bool run_block(Worker* w, Launch* L, int64_t b) {
       if (w->fibers[i]->state != EXITED) fiber_init(w->fibers[i]);
     return false;
   }
-  if (mxcsr() != csr0 || x87cw() != cw0) {
-    snprintf(w->err, sizeof w->err, "the block changed MXCSR (%#x -> %#x) or the x87 control word (%#x -> %#x)",
-             csr0, mxcsr(), cw0, x87cw());
-    set_fp_control(csr0, cw0);
-    return false;
-  }
-  for (int i = 0; i < EMU_CANARY_BYTES; i++) {
-    if (sm[L->shared + i] != kCanary[i & 15]) {
-      snprintf(w->err, sizeof w->err,
-               "dynamic shared memory overrun: byte %d past the %d bytes of the launch was written", i, L->shared);
-      return false;
-    }
-  }
-  return true;
+  return block_end(w, L, sm, csr0, cw0);
 }
 
 void run_launch(void* ctx) {
@@ -803,11 +956,14 @@ void run_launch(void* ctx) {
     int64_t b = L->next.fetch_add(1);
     if (b >= L->nblocks) return;
     if (!run_block(w, L, b)) {
+      // The lowest failing block reports (blocks are claimed in increasing
+      // order and a claimed block runs to its end, so this is deterministic).
       std::lock_guard<std::mutex> g(L->mu);
-      if (!L->failed.load()) {
+      if (!L->failed.load() || b < L->fail_block) {
+        L->fail_block = b;
         char head[128];
         snprintf(head, sizeof head, "block (%u,%u,%u): ", blockIdx.x, blockIdx.y, blockIdx.z);
-        L->err = std::string(head) + w->err;
+        L->err = w->err_whole ? std::string(w->err) : std::string(head) + w->err;
         L->failed.store(true);
       }
       return;
@@ -909,6 +1065,7 @@ extern "C" int emu_launch(int k, const int* grid, const int* block, int shared, 
   L.grid = uint3{(unsigned)grid[0], (unsigned)grid[1], (unsigned)grid[2]};
   L.block = uint3{(unsigned)block[0], (unsigned)block[1], (unsigned)block[2]};
   L.shared = shared;
+  L.direct = L.k->sync_free.load(std::memory_order_relaxed) && !g_fibers.load(std::memory_order_relaxed);
   L.slots = slots;
   L.nblocks = (int64_t)grid[0] * grid[1] * grid[2];
   run_parallel(run_launch, &L, L.nblocks);
@@ -918,6 +1075,8 @@ extern "C" int emu_launch(int k, const int* grid, const int* block, int shared, 
   }
   return 0;
 }
+
+extern "C" void emu_set_fibers(int on) { g_fibers.store(on ? 1 : 0); }
 
 extern "C" void emu_set_order(int order, uint64_t seed) {
   g_order.store(order);

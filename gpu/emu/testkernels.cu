@@ -183,3 +183,16 @@ extern "C" __global__ void t_bench_shfl(float* out, int iters) {
 
 // t_empty: nothing (the launch and per-thread cost).
 extern "C" __global__ void t_empty() {}
+
+// t_order: out[linear thread of the grid] = the order in which the threads
+// ran (a counter), to compare the thread orders with and without fibers.
+extern "C" __global__ void t_order(int* out, int* counter) {
+  int b = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
+  int t = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
+  out[b * (blockDim.x * blockDim.y * blockDim.z) + t] = atomicAdd(counter, 1);
+}
+
+// t_elem: an elementwise grid-stride loop (the benchmark of sync-free blocks).
+extern "C" __global__ void t_elem(float* y, const float* x, int n, float a) {
+  GRID_LOOP(i, n) y[i] = a * x[i] + y[i];
+}

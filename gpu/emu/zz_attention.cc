@@ -8,7 +8,10 @@
 
 #include "attention.cu"
 
-EMU_KERNEL("attention", attn_fwd, 0)
-EMU_KERNEL("attention", attn_delta, 0)
-EMU_KERNEL("attention", attn_bwd_dq, 0)
-EMU_KERNEL("attention", attn_bwd_dkdv, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("attention", attn_fwd, 0, 0)
+EMU_KERNEL("attention", attn_delta, 0, 0)
+EMU_KERNEL("attention", attn_bwd_dq, 0, 0)
+EMU_KERNEL("attention", attn_bwd_dkdv, 0, 0)

@@ -8,10 +8,13 @@
 
 #include "cfm.cu"
 
-EMU_KERNEL("cfm", path_coef, 0)
-EMU_KERNEL("cfm", cfm_interp, 0)
-EMU_KERNEL("cfm", cfm_loss, 0)
-EMU_KERNEL("cfm", mse_loss, 0)
-EMU_KERNEL("cfm", softmax_ce, 0)
-EMU_KERNEL("cfm", gaussian_sample, 0)
-EMU_KERNEL("cfm", gaussian_sample_bwd, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("cfm", path_coef, 0, 1)
+EMU_KERNEL("cfm", cfm_interp, 0, 1)
+EMU_KERNEL("cfm", cfm_loss, 0, 0)
+EMU_KERNEL("cfm", mse_loss, 0, 0)
+EMU_KERNEL("cfm", softmax_ce, 0, 0)
+EMU_KERNEL("cfm", gaussian_sample, 0, 0)
+EMU_KERNEL("cfm", gaussian_sample_bwd, 0, 1)

@@ -8,8 +8,11 @@
 
 #include "philox.cu"
 
-EMU_KERNEL("philox", fill_uniform, 0)
-EMU_KERNEL("philox", fill_normal, 0)
-EMU_KERNEL("philox", uniform_index, 0)
-EMU_KERNEL("philox", logit_normal, 0)
-EMU_KERNEL("philox", drop_labels, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("philox", fill_uniform, 0, 1)
+EMU_KERNEL("philox", fill_normal, 0, 1)
+EMU_KERNEL("philox", uniform_index, 0, 1)
+EMU_KERNEL("philox", logit_normal, 0, 1)
+EMU_KERNEL("philox", drop_labels, 0, 1)

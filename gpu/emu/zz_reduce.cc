@@ -8,7 +8,10 @@
 
 #include "reduce.cu"
 
-EMU_KERNEL("reduce", reduce_sum, 0)
-EMU_KERNEL("reduce", reduce_errnorm, 0)
-EMU_KERNEL("reduce", finish_sum, 0)
-EMU_KERNEL("reduce", clip_scale, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("reduce", reduce_sum, 0, 0)
+EMU_KERNEL("reduce", reduce_errnorm, 0, 0)
+EMU_KERNEL("reduce", finish_sum, 0, 1)
+EMU_KERNEL("reduce", clip_scale, 0, 1)

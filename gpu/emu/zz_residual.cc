@@ -8,5 +8,8 @@
 
 #include "residual.cu"
 
-EMU_KERNEL("residual", gated_residual, 0)
-EMU_KERNEL("residual", gated_residual_bwd, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("residual", gated_residual, 0, 1)
+EMU_KERNEL("residual", gated_residual_bwd, 0, 0)

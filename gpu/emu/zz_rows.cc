@@ -8,10 +8,13 @@
 
 #include "rows.cu"
 
-EMU_KERNEL("rows", add_bias, 0)
-EMU_KERNEL("rows", add_rows, 0)
-EMU_KERNEL("rows", bias_grad, 0)
-EMU_KERNEL("rows", add_rows_grad, 0)
-EMU_KERNEL("rows", gather_rows, 0)
-EMU_KERNEL("rows", scatter_add_rows, 0)
-EMU_KERNEL("rows", timestep_embedding, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("rows", add_bias, 0, 1)
+EMU_KERNEL("rows", add_rows, 0, 1)
+EMU_KERNEL("rows", bias_grad, 0, 0)
+EMU_KERNEL("rows", add_rows_grad, 0, 0)
+EMU_KERNEL("rows", gather_rows, 0, 1)
+EMU_KERNEL("rows", scatter_add_rows, 0, 1)
+EMU_KERNEL("rows", timestep_embedding, 0, 1)

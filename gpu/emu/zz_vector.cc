@@ -8,10 +8,13 @@
 
 #include "vector.cu"
 
-EMU_KERNEL("vector", scale, 0)
-EMU_KERNEL("vector", axpy, 0)
-EMU_KERNEL("vector", lincomb, 0)
-EMU_KERNEL("vector", adamw, 0)
-EMU_KERNEL("vector", adamw_dev, 0)
-EMU_KERNEL("vector", ema, 0)
-EMU_KERNEL("vector", gemm_scale_c, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("vector", scale, 0, 1)
+EMU_KERNEL("vector", axpy, 0, 1)
+EMU_KERNEL("vector", lincomb, 0, 1)
+EMU_KERNEL("vector", adamw, 0, 1)
+EMU_KERNEL("vector", adamw_dev, 0, 1)
+EMU_KERNEL("vector", ema, 0, 1)
+EMU_KERNEL("vector", gemm_scale_c, 0, 1)
