@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/config"
@@ -91,7 +90,7 @@ func (tr *Trainer) Step(step int) (lr float64) {
 	if tc.EMADecay > 0 {
 		// EMA warm-up: the decay grows as (1+step)/(10+step) up to ema_decay, so early
 		// averages are not dominated by the initial weights.
-		be.EMA(tr.EMA, tr.Params, float32(math.Min(tc.EMADecay, float64(1+step)/float64(10+step))))
+		be.EMA(tr.EMA, tr.Params, emaDecay(tc.EMADecay, step))
 	} else {
 		be.Copy(tr.EMA, tr.Params)
 	}
