@@ -100,7 +100,9 @@ func emaDecay(max float64, step int) float32 {
 }
 
 // Schedule is the StepAdvance row of step s (DevStepper).
-func (tr *Trainer) Schedule(s int) compute.ScheduleRow { return tr.scheduleRow(s, emaDecay(tr.tc.EMADecay, s)) }
+func (tr *Trainer) Schedule(s int) compute.ScheduleRow {
+	return tr.scheduleRow(s, emaDecay(tr.tc.EMADecay, s))
+}
 
 // StepAt is Step with the step read from the block (DevStepper): the same
 // noise, times, label dropout, learning rate, bias corrections and EMA decay.
