@@ -243,6 +243,101 @@ type Backend interface {
 	// DropLabels replaces each label y[i] by null with probability p: y[i] = null when
 	// u_i < p, u the Philox uniform stream k (classifier-free guidance training).
 	DropLabels(y Buffer, k philox.Key, p, null float32)
+
+	// Per-step values on the device, for a training loop captured once and
+	// replayed every step (docs/gpu-notes.md). A step block [StepBlockLen]
+	// holds the values of one step s (see StepBlock); StepAdvance copies them
+	// from a schedule table computed by the host (ScheduleRow) under a step
+	// counter in device memory. The ops below are the ops above with the
+	// Philox key's Step, or the step's hyper-parameters, read from a block:
+	// each equals its host twin with the block's values, bit for bit.
+
+	// StepAdvance reads the step s = counter[0] (uint32 bits, StepBits), sets
+	// block[0] = counter[0], block[1:5] = table[4(s-1) : 4s] and
+	// counter[0] = StepBits(s+1). A step outside [1, len(table)/4] sets
+	// block[1:5] to NaN (which reaches the weights: the loop sees a divergence).
+	StepAdvance(block, table, counter Buffer)
+	// FillUniformAt and FillNormalAt are FillUniform and FillNormal with the key
+	// (seed, step of block, stream).
+	FillUniformAt(x, block Buffer, seed uint64, stream uint32)
+	FillNormalAt(x, block Buffer, seed uint64, stream uint32)
+	// UniformIndexAt is UniformIndex with the key (seed, step of block, stream).
+	UniformIndexAt(idx Buffer, n int, block Buffer, seed uint64, stream uint32)
+	// LogitNormalAt is LogitNormal with the key (seed, step of block, stream).
+	LogitNormalAt(t, block Buffer, seed uint64, stream uint32, mean, std float32)
+	// DropLabelsAt is DropLabels with the key (seed, step of block, stream).
+	DropLabelsAt(y, block Buffer, seed uint64, stream uint32, p, null float32)
+	// AdamWStepAt is AdamWStepDev with the learning rate and the bias
+	// corrections of the block: o.LR and o.Step are ignored, and the update
+	// uses LR = block[1], 1 - b1^step = block[2], 1 - b2^step = block[3].
+	AdamWStepAt(params, grad, m, v, scale, block Buffer, o AdamW)
+	// EMAAt is EMA with decay = block[4].
+	EMAAt(ema, params, block Buffer)
+	// ToyBatchAt sets x [B, 2] to B points of the 2D distribution kind drawn
+	// from the Philox stream (seed, step of block, stream), exactly as
+	// data.Toy(kind.String(), B, key), then normalised per coordinate as
+	// data.Normalise: x = (x - mean) / std in float32.
+	ToyBatchAt(x, block Buffer, kind Toy, seed uint64, stream uint32, mean, std [2]float32)
+}
+
+// StepBlockLen is the length of a step block (see Backend.StepAdvance).
+const StepBlockLen = 5
+
+// StepBits is the float32 whose bits are the step s (s < 2^32): the form of
+// a step in a counter and in block[0].
+func StepBits(s uint64) float32 {
+	if s >= 1<<32 {
+		panic(fmt.Sprintf("compute: step %d exceeds the 32-bit step counter", s))
+	}
+	return math.Float32frombits(uint32(s))
+}
+
+// BlockStep is the step of a block's (or a counter's) first value.
+func BlockStep(v float32) uint64 { return uint64(math.Float32bits(v)) }
+
+// ScheduleRow is one row of a StepAdvance table: the step's learning rate,
+// its AdamW bias corrections and its EMA decay, each rounded to float32 from
+// the host's float64 exactly as the direct step rounds it.
+type ScheduleRow struct {
+	LR, BC1, BC2, Decay float32
+}
+
+// BiasCorrections are AdamW's 1 - b1^step and 1 - b2^step, computed in
+// float64 and rounded (as AdamWStep does).
+func BiasCorrections(b1, b2 float32, step int) (bc1, bc2 float32) {
+	return float32(1 - math.Pow(float64(b1), float64(step))), float32(1 - math.Pow(float64(b2), float64(step)))
+}
+
+// Toy names a built-in 2D distribution of ToyBatchAt.
+type Toy int
+
+// The toy distributions (data.ToyNames, in that order).
+const (
+	ToyCheckerboard Toy = iota
+	ToyGaussians8
+	ToyMoons
+	ToySpirals
+)
+
+var toyNames = [...]string{"checkerboard", "gaussians8", "moons", "spirals"}
+
+// String is the distribution's data.kind name.
+func (k Toy) String() string {
+	if k < 0 || int(k) >= len(toyNames) {
+		return fmt.Sprintf("Toy(%d)", int(k))
+	}
+	return toyNames[k]
+}
+
+// ToyOf returns the Toy of a data.kind name, and false for a kind that is
+// not a built-in 2D distribution.
+func ToyOf(name string) (Toy, bool) {
+	for i, n := range toyNames {
+		if n == name {
+			return Toy(i), true
+		}
+	}
+	return 0, false
 }
 
 // Graph is a recorded sequence of a backend's operations (a CUDA graph),

@@ -133,6 +133,12 @@ type Train struct {
 	LogEvery    int     `toml:"log_every"`    // steps between lines of metrics.jsonl
 	CkptEvery   int     `toml:"ckpt_every"`   // steps between checkpoints (one is always written at the end); 0 = only at the end
 	Plots       bool    `toml:"plots"`        // write PNG figures at the end of training
+	// Graph, on a device that can capture (device = "cuda"), captures one
+	// training step as a CUDA graph and replays it every step, its per-step
+	// values read from a step counter on the device; false queues each step
+	// from the host (the same numbers, bit for bit). The CPU always queues
+	// directly.
+	Graph bool `toml:"graph"`
 }
 
 // Sample is the ODE solver that integrates the learned velocity from noise
@@ -220,6 +226,7 @@ func Default() Config {
 			LogEvery:    100,
 			CkptEvery:   1000,
 			Plots:       true,
+			Graph:       true,
 		},
 		Sample: Sample{
 			Solver:   "rk4",

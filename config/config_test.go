@@ -294,6 +294,8 @@ func TestSet(t *testing.T) {
 		{"flow.time_sampling=logit-normal", func(c *Config) { c.Flow.TimeSampling = "logit-normal" }, ""},
 		{"device=1", func(c *Config) { c.Device = "1" }, ""},
 		{"train.plots=false", func(c *Config) { c.Train.Plots = false }, ""},
+		{"train.graph=false", func(c *Config) { c.Train.Graph = false }, ""},
+		{"train.graph=1", nil, "train.graph = 1: expected a boolean"},
 		{"seed=9223372036854775807", func(c *Config) { c.Seed = math.MaxInt64 }, ""},
 		{"data.kind=a=b", func(c *Config) { c.Data.Kind = "a=b" }, ""},
 		{"model.d=abc", nil, "config: -set: model.d = abc: expected an integer"},
@@ -334,7 +336,7 @@ func TestSet(t *testing.T) {
 // default, through its TOML text, and checks that the field changed: Set
 // reaches every field by reflection.
 func TestSetEveryKey(t *testing.T) {
-	if len(leaves) != 62 {
+	if len(leaves) != 63 {
 		t.Errorf("the schema has %d keys; update this test and default.toml", len(leaves))
 	}
 	for _, l := range leaves {

@@ -108,6 +108,8 @@ func (c *Config) Validate() error {
 	v.unitOpen("train.ema_decay", t.EMADecay)
 	v.positive("train.log_every", t.LogEvery)
 	v.nonNegative("train.ckpt_every", t.CkptEvery)
+	v.check(!t.Graph || uint64(t.Steps) < 1<<32, "train.steps", t.Steps,
+		"must be below 2^32 with train.graph = true (the device's step counter has 32 bits)")
 
 	s := &c.Sample
 	v.oneOf("sample.solver", s.Solver, solvers)

@@ -74,3 +74,16 @@ func (o Objective) Prepare(be compute.Backend, b *Batch, seed, step uint64) {
 func (o Objective) Loss(be compute.Backend, loss, dpred, pred compute.Buffer, b *Batch) {
 	be.CFMLoss(loss, dpred, pred, b.X0, b.X1, b.T, o.Path)
 }
+
+// PrepareAt is Prepare with the step read from a step block on the device
+// (compute.Backend.StepAdvance): the same X0, T and Xt as Prepare(be, b,
+// seed, step of block), for a step captured once and replayed.
+func (o Objective) PrepareAt(be compute.Backend, b *Batch, seed uint64, block compute.Buffer) {
+	be.FillNormalAt(b.X0, block, seed, philox.StreamNoise)
+	if o.LogitNormal {
+		be.LogitNormalAt(b.T, block, seed, philox.StreamTime, o.LogitMean, o.LogitStd)
+	} else {
+		be.FillUniformAt(b.T, block, seed, philox.StreamTime)
+	}
+	be.CFMInterp(b.Xt, b.X0, b.X1, b.T, o.Path)
+}

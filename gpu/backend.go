@@ -56,6 +56,8 @@ type Backend struct {
 	// waits counts the host's waits for the device (syncs and copies to
 	// the host) since New: HostWaits.
 	waits int64
+	// calls counts the work the host queues (Calls).
+	calls Calls
 	// allocBytes and peakBytes count the bytes of the live buffers of Alloc
 	// and scratch (the high-water mark is reported by PeakAllocBytes).
 	allocBytes, peakBytes int64
@@ -320,6 +322,7 @@ func (be *Backend) Upload(dst compute.Buffer, src []float32) {
 	for off := 0; off < len(src); off += stageFloats {
 		c := min(stageFloats, len(src)-off)
 		copy(be.staged(c), src[off:off+c])
+		be.calls.Uploads++
 		check(be.drv.copyHtoD(d.p+devptr(off*4), be.stage, int64(c)*4), "Upload")
 	}
 }
@@ -437,6 +440,7 @@ func (be *Backend) launch(name string, grid, block dim, shared int, args ...any)
 	if grid.x == 0 || grid.y == 0 || grid.z == 0 {
 		return
 	}
+	be.calls.Kernels++
 	check(be.drv.launch(f, grid, block, shared, ka), "launching %s grid %v block %v", name, grid, block)
 }
 

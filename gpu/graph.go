@@ -100,6 +100,7 @@ func (g *Graph) Launch() error {
 	if be.capturing {
 		return errors.New("gpu: Graph.Launch inside Capture")
 	}
+	be.calls.Graphs++
 	if err := be.drv.graphLaunch(g.exec); err != nil {
 		return fmt.Errorf("gpu: %v", err)
 	}

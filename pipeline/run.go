@@ -139,7 +139,7 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	logf("training %d parameters on %s: %d steps of batch %d, data %s (dimension %d = %d tokens x %d channels)",
 		m.NParams, be.Name(), tc.Steps, tc.Batch, cfg.Data.Kind, mc.T*mc.C, mc.T, mc.C)
 	loop := train.Loop{Steps: tc.Steps, First: st.Step + 1, LogEvery: tc.LogEvery, CkptEvery: tc.CkptEvery,
-		Metrics: mf, Progress: o.Progress, Terminal: o.Terminal, StopAfter: o.stopAt,
+		Metrics: mf, Progress: o.Progress, Terminal: o.Terminal, StopAfter: o.stopAt, Graph: graphLoop(be, tc),
 		Checkpoint: func(step int) error {
 			st.Step = step
 			if err := tr.Download(st); err != nil {
@@ -251,4 +251,12 @@ func floats(v []int) []float32 {
 		f[i] = float32(x)
 	}
 	return f
+}
+
+// graphLoop reports whether the flow's loop captures its step (train.graph
+// on a backend that can capture): the CPU always queues steps directly, so
+// its numbers are those of the direct loop.
+func graphLoop(be compute.Backend, tc config.Train) bool {
+	_, ok := be.(compute.Capturer)
+	return tc.Graph && ok
 }

@@ -90,6 +90,25 @@ func (s *source) free(be compute.Backend) {
 	}
 }
 
+// FillAt fills x1 (and y) with the batch of the block's step on the device
+// (train.DevSource): rows gathered from the resident set, or a 2D batch
+// drawn by compute.Backend.ToyBatchAt, equal to Fill's bit for bit.
+func (s *source) FillAt(be compute.Backend, x1, y, block compute.Buffer) {
+	if s.rows != nil {
+		s.rows.FillAt(be, x1, y, block)
+		return
+	}
+	kind, ok := compute.ToyOf(s.kind)
+	if !ok {
+		panic("pipeline: no device generator for data.kind " + s.kind) // the kind was checked in newToySource
+	}
+	var mean, std [2]float32 // per coordinate (the channels are C = 1 or 2 of the 2 coordinates)
+	for j := range mean {
+		mean[j], std[j] = s.mean[j%len(s.mean)], s.std[j%len(s.std)]
+	}
+	be.ToyBatchAt(x1, block, kind, s.seed, philox.StreamData, mean, std)
+}
+
 // Fill fills x1 (B, X) with the batch of training step `step`, and y (B)
 // with its labels when y is not nil (train.Source).
 func (s *source) Fill(be compute.Backend, x1, y compute.Buffer, step uint64) {

@@ -100,6 +100,13 @@ type Loop struct {
 	// StopAfter > 0 ends the loop right after the checkpoint of that step,
 	// as if the process had been killed (tests of resume).
 	StopAfter int
+	// Graph reads the per-step values (Philox keys, learning rate, bias
+	// corrections, EMA decay) from a step counter on the device, and, on a
+	// backend that can capture (compute.Capturer), captures one step and
+	// replays it every step (train.graph). The Stepper must be a DevStepper
+	// and the Source a DevSource. The numbers equal those of the direct loop
+	// bit for bit.
+	Graph bool
 }
 
 // Summary is what a finished loop reports.
@@ -131,9 +138,23 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 	lastLog, logStart := start, first-1
 	res := Summary{Steps: first - 1}
 	losses := 0 // steps whose loss is in st.Loss
-	for step := first; step <= l.Steps; step++ {
+	queue := func(step int) (lr float64, err error) {
 		src.Fill(be, x, y, uint64(step))
-		lr := s.Step(step)
+		return s.Step(step), nil
+	}
+	if l.Graph {
+		q, release, err := l.runAt(be, s, src, first)
+		if err != nil {
+			return fail(err)
+		}
+		defer release()
+		queue = func(step int) (float64, error) { return st.lr.LR(step), q(step) }
+	}
+	for step := first; step <= l.Steps; step++ {
+		lr, err := queue(step)
+		if err != nil {
+			return fail(err)
+		}
 		losses++
 		res.Steps = step
 

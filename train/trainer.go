@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/config"
@@ -91,7 +90,7 @@ func (tr *Trainer) Step(step int) (lr float64) {
 	if tc.EMADecay > 0 {
 		// EMA warm-up: the decay grows as (1+step)/(10+step) up to ema_decay, so early
 		// averages are not dominated by the initial weights.
-		be.EMA(tr.EMA, tr.Params, float32(math.Min(tc.EMADecay, float64(1+step)/float64(10+step))))
+		be.EMA(tr.EMA, tr.Params, emaDecay(tc.EMADecay, step))
 	} else {
 		be.Copy(tr.EMA, tr.Params)
 	}
@@ -108,8 +107,8 @@ func (tr *Trainer) Download(st *model.Checkpoint) error {
 // can capture (compute.Capturer: the CUDA backend) without running it. Each
 // Launch replays that very step: the same noise, times, label dropout, learning
 // rate, bias corrections and EMA decay, on the current weights and batch. That
-// times the step's work exactly (bin/bench -graph); a training loop needs the
-// per-step values on the device first (docs/gpu-notes.md). Run at least one
+// times the step's work exactly (bin/bench -graph); the training loop captures
+// StepAt instead, which reads those values from the device (Loop.Graph). Run at least one
 // Step before, so scratch buffers have their final sizes.
 func (tr *Trainer) CaptureStep(step int) (compute.Graph, error) {
 	c, ok := tr.be.(compute.Capturer)

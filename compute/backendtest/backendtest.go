@@ -180,6 +180,11 @@ var All = []struct {
 	{"GaussianSampleBackward", TestGaussianSampleBackward},
 	{"DropLabels", TestDropLabels},
 	{"Gradients", TestGradients},
+	// The per-step ops of the captured training loop (step.go).
+	{"StepAdvance", TestStepAdvance},
+	{"PhiloxAt", TestPhiloxAt},
+	{"AdamWStepAt", TestAdamWStepAt},
+	{"ToyBatchAt", TestToyBatchAt},
 }
 
 // suite is the state of one exported test: the backend, the tolerances, the

@@ -253,8 +253,12 @@ func (be *Backend) AdamWStep(params, grad, m, v compute.Buffer, o compute.AdamW)
 	ps, gs, ms, vs := Data(params), Data(grad), Data(m), Data(v)
 	need(len(gs) == len(ps) && len(ms) == len(ps) && len(vs) == len(ps), "AdamWStep lengths")
 	need(o.Step >= 1, "AdamWStep: step %d < 1", o.Step)
-	bc1 := float32(1 - math.Pow(float64(o.Beta1), float64(o.Step)))
-	bc2 := float32(1 - math.Pow(float64(o.Beta2), float64(o.Step)))
+	bc1, bc2 := compute.BiasCorrections(o.Beta1, o.Beta2, o.Step)
+	be.adamW(ps, gs, ms, vs, o, bc1, bc2)
+}
+
+// adamW is AdamWStep with the bias corrections given.
+func (be *Backend) adamW(ps, gs, ms, vs []float32, o compute.AdamW, bc1, bc2 float32) {
 	be.parallel(len(ps), 20, func(lo, hi int) {
 		b1, b2, lr, wd, eps, gscale := o.Beta1, o.Beta2, o.LR, o.WeightDecay, o.Eps, o.GradScale
 		p, g, m, v := ps[lo:hi], gs[lo:hi], ms[lo:hi], vs[lo:hi]
