@@ -3,6 +3,10 @@
 package emu
 
 import (
+	"slices"
+
+	ptx "github.com/latentflow/latentflow/kernels"
+
 	"fmt"
 	"math"
 	"sort"
@@ -108,8 +112,18 @@ func withOrder(t *testing.T, f func(t *testing.T)) {
 
 func TestTable(t *testing.T) {
 	names := Names()
-	if len(names) != 52 { // 43 + 9 of kernels/step.cu
-		t.Errorf("%d kernels in the table, want 52: %v", len(names), names)
+	// The table holds exactly the kernels of the embedded PTX.
+	var want []string
+	for _, mod := range ptx.Modules() {
+		e, err := ptx.Entries(mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e...)
+	}
+	sort.Strings(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("the table's kernels %v, the PTX's %v", names, want)
 	}
 	if !sort.StringsAreSorted(names) {
 		t.Error("Names is not sorted")

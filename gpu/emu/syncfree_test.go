@@ -18,6 +18,9 @@ var wantSyncFree = []string{
 	"fill_normal", "fill_uniform", "finish_sum", "gated_residual", "gather_rows", "gaussian_sample_bwd",
 	"gelu", "gelu_bwd", "gemm_scale_c", "lincomb", "logit_normal", "path_coef", "scale", "scatter_add_rows",
 	"silu", "silu_bwd", "timestep_embedding", "uniform_index",
+	// kernels/step.cu: every kernel is per element (or one thread).
+	"adamw_at", "drop_labels_at", "ema_at", "fill_normal_at", "fill_uniform_at", "logit_normal_at",
+	"step_advance", "toy_batch_at", "uniform_index_at",
 }
 
 func TestSyncFreeClassification(t *testing.T) {

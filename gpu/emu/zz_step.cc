@@ -8,12 +8,15 @@
 
 #include "step.cu"
 
-EMU_KERNEL("step", step_advance, 0)
-EMU_KERNEL("step", fill_uniform_at, 0)
-EMU_KERNEL("step", fill_normal_at, 0)
-EMU_KERNEL("step", uniform_index_at, 0)
-EMU_KERNEL("step", logit_normal_at, 0)
-EMU_KERNEL("step", drop_labels_at, 0)
-EMU_KERNEL("step", adamw_at, 0)
-EMU_KERNEL("step", ema_at, 0)
-EMU_KERNEL("step", toy_batch_at, 0)
+// EMU_KERNEL(module, kernel, test, sync-free): a sync-free kernel reaches
+// no barrier or warp collective (gen.go decides it from the sources), and its
+// blocks run as plain loops of calls instead of fibers.
+EMU_KERNEL("step", step_advance, 0, 1)
+EMU_KERNEL("step", fill_uniform_at, 0, 1)
+EMU_KERNEL("step", fill_normal_at, 0, 1)
+EMU_KERNEL("step", uniform_index_at, 0, 1)
+EMU_KERNEL("step", logit_normal_at, 0, 1)
+EMU_KERNEL("step", drop_labels_at, 0, 1)
+EMU_KERNEL("step", adamw_at, 0, 1)
+EMU_KERNEL("step", ema_at, 0, 1)
+EMU_KERNEL("step", toy_batch_at, 0, 1)
