@@ -247,6 +247,7 @@ func TestValidate(t *testing.T) {
 		{"sample.atol", func(c *Config) { c.Sample.ATol = -1 }, "must be a finite number > 0"},
 		{"sample.max_steps", func(c *Config) { c.Sample.MaxSteps = 0 }, "must be a positive integer"},
 		{"sample.n", func(c *Config) { c.Sample.N = 0 }, "must be a positive integer"},
+		{"sample.batch", func(c *Config) { c.Sample.Batch = 0 }, "must be a positive integer"},
 	} {
 		c := Default()
 		tc.mutate(&c)
@@ -334,7 +335,7 @@ func TestSet(t *testing.T) {
 // default, through its TOML text, and checks that the field changed: Set
 // reaches every field by reflection.
 func TestSetEveryKey(t *testing.T) {
-	if len(leaves) != 62 {
+	if len(leaves) != 63 {
 		t.Errorf("the schema has %d keys; update this test and default.toml", len(leaves))
 	}
 	for _, l := range leaves {
