@@ -74,3 +74,32 @@ func TestGenerateChunks(t *testing.T) {
 		t.Errorf("batch -1 accepted")
 	}
 }
+
+// TestDeviceFixedEqualsHost: the device-clock sampler (no Observe) gives
+// the host-driven solve's samples (Observe set) bit for bit, and counts the
+// NFE on the device.
+func TestDeviceFixedEqualsHost(t *testing.T) {
+	be := newCPU()
+	m, params := tinyDiT(be, 3)
+	labels := []float32{0, 1, 2, 1, 0}
+	for _, meth := range []Method{Euler, Midpoint, Heun, RK4} {
+		o := Options{Method: meth, Steps: 5}
+		dev, dst, err := Generate(be, m, params, len(labels), labels, 2, 4, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Observe = func(int, float32, compute.Buffer) {}
+		host, hst, err := Generate(be, m, params, len(labels), labels, 2, 4, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dst != hst {
+			t.Errorf("%s: device stats %+v, host %+v", meth, dst, hst)
+		}
+		for i := range dev {
+			if dev[i] != host[i] {
+				t.Fatalf("%s: x[%d] = %g on the device clock, %g driven from the host", meth, i, dev[i], host[i])
+			}
+		}
+	}
+}

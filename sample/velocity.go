@@ -126,7 +126,11 @@ const DefaultBatch = 1024
 // one trajectory: for each count the largest over the chunks (every chunk
 // has the same for a fixed-step solver).
 //
-// Observe, when set, sees each chunk's trajectory in turn.
+// A fixed-step solver runs on the device without host reads (deviceFixed:
+// one captured graph per step where the backend captures), unless Observe
+// is set, which needs the host between steps: it then runs Work.Solve (the
+// same samples, bit for bit) and Observe sees each chunk's trajectory in
+// turn. Dopri5 is driven from the host (one error norm read per attempt).
 func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, labels []float32, cfg float32,
 	seed uint64, o Options) ([]float32, Stats, error) {
 	if err := o.Validate(); err != nil {
@@ -170,9 +174,15 @@ func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, la
 		chunk := out[s*X : (s+b)*X]
 		key.FillNormal(chunk, s*X) // = be.FillNormal of the whole n*X, from element s*X
 		be.Upload(x, chunk)
-		st, err := w.Solve(v.Field(), x, o)
-		if v.Guided() {
-			st.NFE *= 2
+		var st Stats
+		var err error
+		if tb := tableaus[o.Method]; tb != nil && o.Observe == nil {
+			st, err = w.deviceFixed(tb, v, x, o) // counts both model calls of a guided evaluation
+		} else {
+			st, err = w.Solve(v.Field(), x, o)
+			if v.Guided() {
+				st.NFE *= 2
+			}
 		}
 		tot = Stats{NFE: max(tot.NFE, st.NFE), Accepted: max(tot.Accepted, st.Accepted), Rejected: max(tot.Rejected, st.Rejected)}
 		if err != nil {

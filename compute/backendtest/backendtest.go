@@ -180,6 +180,7 @@ var All = []struct {
 	{"GaussianSampleBackward", TestGaussianSampleBackward},
 	{"DropLabels", TestDropLabels},
 	{"Gradients", TestGradients},
+	{"SolverClock", TestSolverClock},
 }
 
 // suite is the state of one exported test: the backend, the tolerances, the
