@@ -22,8 +22,8 @@ func tinyDiT(be compute.Backend, classes int) (*model.DiT, compute.Buffer) {
 }
 
 // TestGenerateChunks: the samples of a fixed-step solver do not depend on
-// the chunk size (bit for bit, with guidance and labels, a short last chunk
-// included); Dopri5, which controls its steps per chunk, is deterministic
+// the chunk size (with guidance and labels, a short last chunk included;
+// within 1e-5 for the SIMD GEMM's tile rounding); Dopri5, which controls its steps per chunk, is deterministic
 // and agrees within its tolerance.
 func TestGenerateChunks(t *testing.T) {
 	be := newCPU()
@@ -50,7 +50,10 @@ func TestGenerateChunks(t *testing.T) {
 			}
 			for i := range xs {
 				d := math.Abs(float64(xs[i] - ref[i]))
-				if meth != Dopri5 && d != 0 || d > 1e-3 {
+				// fixed-step: the same samples, up to the rounding of the CPU's
+				// SIMD GEMM, whose rows in a partial 12-row tile take another path
+				// (bit for bit with the portable kernel, GOEXPERIMENT=).
+				if meth != Dopri5 && d > 1e-5 || d > 1e-3 {
 					t.Fatalf("%s batch %d: x[%d] = %g, in one chunk %g", meth, batch, i, xs[i], ref[i])
 				}
 			}

@@ -119,7 +119,9 @@ const DefaultBatch = 1024
 // the forward-only activations of one chunk, so device memory is bounded
 // whatever n. Sample i starts from elements i*T*C ... of the noise stream
 // whatever the chunking, and a fixed-step solver treats every sample
-// alone, so its samples do not depend on the chunk size. Dopri5 controls
+// alone, so its samples do not depend on the chunk size (bit for bit with
+// the portable CPU GEMM and the emulated device; the CPU's SIMD GEMM rounds
+// rows of a partial 12-row tile differently, a few ulp). Dopri5 controls
 // the step size per chunk: one error norm over the chunk's samples, so
 // its samples (and steps) depend on o.Batch, within the tolerance; for
 // given n, o.Batch and seed they are deterministic. The Stats are those of

@@ -108,8 +108,8 @@ func withOrder(t *testing.T, f func(t *testing.T)) {
 
 func TestTable(t *testing.T) {
 	names := Names()
-	if len(names) != 43 {
-		t.Errorf("%d kernels in the table, want 43: %v", len(names), names)
+	if len(names) != 45 {
+		t.Errorf("%d kernels in the table, want 45: %v", len(names), names)
 	}
 	if !sort.StringsAreSorted(names) {
 		t.Error("Names is not sorted")
