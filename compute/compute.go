@@ -278,6 +278,21 @@ type Backend interface {
 	// data.Toy(kind.String(), B, key), then normalised per coordinate as
 	// data.Normalise: x = (x - mean) / std in float32.
 	ToyBatchAt(x, block Buffer, kind Toy, seed uint64, stream uint32, mean, std [2]float32)
+
+	// --- The device-resident sampler (sample/device.go) ---
+	// A solver clock is a buffer of 2: clock[0] the step m of a fixed-step
+	// solve and clock[1] the model evaluations (NFE) so far, both whole numbers
+	// held as float32 (exact below 2^24), so a captured solver step reads its
+	// time on the device.
+
+	// SolverTime sets every element of t to the stage time of a fixed-step solve
+	// of steps equal steps over [t0, t1] at fraction c of step m = clock[0]:
+	//   tm = t1                                   if m = steps-1 and c = 1,
+	//      = t0 + ((m + c) (t1 - t0)) / steps     otherwise (float64, each
+	//   operation rounded once, no FMA), t[i] = float32(tm).
+	SolverTime(t, clock Buffer, t0, t1 float64, steps int, c float64)
+	// SolverTick ends a solver step: clock[0] += 1, clock[1] += nfe.
+	SolverTick(clock Buffer, nfe float32)
 }
 
 // StepBlockLen is the length of a step block (see Backend.StepAdvance).

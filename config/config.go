@@ -152,6 +152,7 @@ type Sample struct {
 	ATol     float64 `toml:"atol"`      // dopri5: absolute error tolerance per step, > 0
 	MaxSteps int     `toml:"max_steps"` // dopri5: accepted plus rejected steps before giving up
 	N        int     `toml:"n"`         // samples drawn for the end-of-training figures and scores
+	Batch    int     `toml:"batch"`     // samples solved at once (a chunk): bounds the memory of sampling whatever n
 	EMA      bool    `toml:"ema"`       // sample with the EMA weights (the raw weights when train.ema_decay = 0)
 	CFG      float64 `toml:"cfg"`       // classifier-free guidance weight of class-conditional samples (1 = none)
 	Grid     int     `toml:"grid"`      // class-conditional figures: samples per class (columns of the grid)
@@ -234,6 +235,7 @@ func Default() Config {
 			RTol:     1e-5,
 			ATol:     1e-5,
 			MaxSteps: 10000,
+			Batch:    1024,
 			N:        500,
 			EMA:      true,
 			CFG:      2,

@@ -247,6 +247,7 @@ func TestValidate(t *testing.T) {
 		{"sample.atol", func(c *Config) { c.Sample.ATol = -1 }, "must be a finite number > 0"},
 		{"sample.max_steps", func(c *Config) { c.Sample.MaxSteps = 0 }, "must be a positive integer"},
 		{"sample.n", func(c *Config) { c.Sample.N = 0 }, "must be a positive integer"},
+		{"sample.batch", func(c *Config) { c.Sample.Batch = 0 }, "must be a positive integer"},
 	} {
 		c := Default()
 		tc.mutate(&c)

@@ -118,6 +118,7 @@ func (c *Config) Validate() error {
 	v.positiveFloat("sample.atol", s.ATol)
 	v.positive("sample.max_steps", s.MaxSteps)
 	v.positive("sample.n", s.N)
+	v.positive("sample.batch", s.Batch)
 	v.check(isFinite(s.CFG) && s.CFG >= 0, "sample.cfg", s.CFG, "must be a finite number >= 0 (1 = no guidance)")
 	v.positive("sample.grid", s.Grid)
 

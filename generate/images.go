@@ -24,7 +24,7 @@ func SolverOptions(s config.Sample) (sample.Options, error) {
 	if err != nil {
 		return sample.Options{}, err
 	}
-	return sample.Options{Method: m, Steps: s.Steps, Rtol: float32(s.RTol), Atol: float32(s.ATol), MaxSteps: s.MaxSteps}, nil
+	return sample.Options{Method: m, Steps: s.Steps, Rtol: float32(s.RTol), Atol: float32(s.ATol), MaxSteps: s.MaxSteps, Batch: s.Batch}, nil
 }
 
 // Flow draws n samples of the checkpoint's flow with the sampling weights

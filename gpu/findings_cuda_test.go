@@ -173,19 +173,25 @@ func TestCloseTwice(t *testing.T) {
 // TestSampleMemoryCheck: sampling more at once than the device holds is a
 // clear error before anything is allocated (before: Generate allocated the
 // training activations of all n samples, about 171 GiB at gpu-m with n =
-// 1024, and failed in cuMemAlloc with a panic).
+// 1024, and failed in cuMemAlloc with a panic). Sampling now uses the
+// forward-only activations of one chunk (sample.batch): 11.3 GiB at gpu-m
+// for 1024 samples; a chunk of 8192 (90 GiB) is refused on the emulated
+// device's 80 GiB.
 func TestSampleMemoryCheck(t *testing.T) {
 	g := backend(t, gpu.MathTF32)
 	m := model.NewDiT(model.Config{T: 256, C: 4, D: 768, L: 12, H: 12, MLPRatio: 4, TembDim: 256, TimeScale: 1000})
 	if gib := float64(4*m.ActivationFloats(1024)) / (1 << 30); gib < 160 || gib > 180 {
-		t.Errorf("gpu-m activations for 1024 samples: %.1f GiB, want about 171", gib)
+		t.Errorf("gpu-m training activations for 1024 samples: %.1f GiB, want about 171", gib)
+	}
+	if gib := float64(4*sample.SampleFloats(m, 1024)) / (1 << 30); gib < 11 || gib > 12 {
+		t.Errorf("gpu-m sampling of 1024 at once: %.1f GiB, want about 11.3", gib)
 	}
 	params := g.Alloc(1) // never read: the check comes first
 	defer g.Free(params)
 	before := g.PeakAllocBytes()
-	_, _, err := sample.Generate(g, m, params, 1024, nil, 1, 1, sample.Options{Method: sample.Euler, Steps: 2})
-	if err == nil || !strings.Contains(err.Error(), "1024 samples at once need") {
-		t.Fatalf("Generate of 1024 gpu-m samples: %v, want the memory error", err)
+	_, _, err := sample.Generate(g, m, params, 8192, nil, 1, 1, sample.Options{Method: sample.Euler, Steps: 2, Batch: 8192})
+	if err == nil || !strings.Contains(err.Error(), "8192 samples at once need") {
+		t.Fatalf("Generate of 8192 gpu-m samples at once: %v, want the memory error", err)
 	}
 	if g.PeakAllocBytes() != before {
 		t.Errorf("the refused Generate allocated device memory")

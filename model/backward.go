@@ -13,6 +13,9 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 	c := m.Cfg
 	B, T, D := a.B, c.T, c.D
 	N := B * T
+	if a.inference {
+		panic("model: Backward with the forward-only activations of NewInference")
+	}
 	if dout.Len() != N*c.C {
 		panic(fmt.Sprintf("model: Backward with dout of %d, want %d", dout.Len(), N*c.C))
 	}

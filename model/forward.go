@@ -53,6 +53,9 @@ type Activations struct {
 	dcs, dc, dc1  compute.Buffer // (B, D)
 	labels        compute.Buffer // (B) class labels as float32 (nil if unconditional)
 	all           []compute.Buffer
+
+	// inference: the forward-only layout of NewInference (Backward panics).
+	inference bool
 }
 
 // NewActivations allocates the workspace for batch size B.
@@ -92,6 +95,66 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
 	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C) // final layer
 	n += 3*N*D + N*3*D + N*M + b*6*D + 3*b*D    // gradient scratch
+	if c.NumClasses > 0 {
+		n += b
+	}
+	return n
+}
+
+// NewInference allocates a forward-only workspace for batch size B: Forward
+// fills a.Out exactly as with NewActivations (the same ops on the same
+// values), but nothing is kept for Backward, which panics on it. Every block
+// uses the same buffers, and buffers whose lives do not overlap are shared
+// (N = B*T rows, M = MLPRatio*D):
+//
+//	h     (N, D)   the residual stream: block inputs and outputs, hL
+//	xmid  (N, D)   xin + g1 proj
+//	ln    (N, D)   ln1, then the attention output, then ln2; lnf
+//	proj  (N, D)   proj(att), then fc2
+//	qkv   (N, 3D)
+//	fc1, gel (N, M)
+//	mean, rstd (N), lse (B, H, T), mod (B, 6D), modf (B, 2D)
+//	temb (B, TembDim), c1, c1s, c, cs, label scratch (B, D), labels (B)
+//	Out   (N, C)
+//
+// so the floats (InferenceFloats) are 7 N D + 2 N M + ..., independent of L.
+func (m *DiT) NewInference(be compute.Backend, B int) *Activations {
+	c := m.Cfg
+	N, D, M := B*c.T, c.D, c.MLPRatio*c.D
+	a := &Activations{B: B, be: be, inference: true}
+	al := func(n int) compute.Buffer {
+		b := be.Alloc(n)
+		a.all = append(a.all, b)
+		return b
+	}
+	a.temb, a.c1, a.c1s, a.c, a.cs = al(B*c.TembDim), al(B*D), al(B*D), al(B*D), al(B*D)
+	h, ln, proj, mean, rstd := al(N*D), al(N*D), al(N*D), al(N), al(N)
+	shared := blockActs{
+		xin: h, mod: al(B * 6 * D), ln1: ln, mean1: mean, rstd1: rstd,
+		qkv: al(N * 3 * D), att: ln, lse: al(B * c.H * c.T), proj: proj,
+		xmid: al(N * D), ln2: ln, mean2: mean, rstd2: rstd,
+		fc1: al(N * M), gel: al(N * M), fc2: proj,
+	}
+	for range c.L {
+		a.blocks = append(a.blocks, shared)
+	}
+	a.hL, a.modf, a.lnf, a.meanf, a.rstdf, a.Out = h, al(B*2*D), ln, mean, rstd, al(N*c.C)
+	a.dc = al(B * D) // the label embedding's scratch in Forward
+	if c.NumClasses > 0 {
+		a.labels = al(B)
+	}
+	return a
+}
+
+// InferenceFloats returns the float32s NewInference(be, B) allocates (4
+// bytes each).
+func (m *DiT) InferenceFloats(B int) int64 {
+	c := m.Cfg
+	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
+	n := b*int64(c.TembDim) + 4*b*D      // conditioning
+	n += 4*N*D + 3*N*D + 2*N*M + 2*N     // h, ln, proj, xmid; qkv; fc1, gel; mean, rstd
+	n += 6*b*D + b*int64(c.H)*int64(c.T) // mod, lse
+	n += 2*b*D + N*int64(c.C) + b*D      // modf, Out, label scratch
 	if c.NumClasses > 0 {
 		n += b
 	}

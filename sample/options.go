@@ -75,12 +75,22 @@ type Options struct {
 	MaxSteps int     // dopri5: attempted steps (accepted + rejected) before giving up with an error; 0 means DefaultMaxSteps
 	H0       float32 // dopri5: size of the first step (its sign is ignored); 0 picks it automatically (Hairer et al. II.4)
 
+	Batch int // Generate: samples solved at once (a chunk); 0 means DefaultBatch
+
 	T0, T1 float32 // time range; both zero means 0 (noise) to 1 (data). T1 < T0 integrates backwards.
 
 	// Observe, if not nil, is called with step 0 at T0 and then after every
 	// accepted step with the step number (1, 2, ...), the time reached and the
 	// solution buffer itself (download it to keep it; do not modify it).
 	Observe func(step int, t float32, x compute.Buffer)
+}
+
+// batch returns the chunk size of Generate with the default applied.
+func (o Options) batch() int {
+	if o.Batch == 0 {
+		return DefaultBatch
+	}
+	return o.Batch
 }
 
 // span returns the time range with the default applied.
@@ -103,6 +113,9 @@ func (o Options) Validate() error {
 	}
 	if t0, t1 := o.span(); t0 == t1 {
 		return fmt.Errorf("sample: empty time range: T0 = T1 = %g", o.T0)
+	}
+	if o.Batch < 0 {
+		return fmt.Errorf("sample: batch must be >= 0 (0: %d), got %d", DefaultBatch, o.Batch)
 	}
 	if !o.Method.Adaptive() {
 		if o.Steps <= 0 {

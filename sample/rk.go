@@ -25,9 +25,10 @@ func (tb *tableau) stages() int { return len(tb.b) }
 // Work holds the device buffers of the solvers for states of one length, so
 // that repeated solves allocate nothing. A Work is not safe for concurrent use.
 type Work struct {
-	be   compute.Backend
-	n    int              // state length
-	bufs []compute.Buffer // grown on demand, each of n elements
+	be    compute.Backend
+	n     int              // state length
+	bufs  []compute.Buffer // grown on demand, each of n elements
+	clock compute.Buffer   // (2) the solver clock of deviceFixed, or nil
 	// host scratch: coefficient rows handed to LinComb (one per stage, plus the
 	// update and the error estimate).
 	coef [][]float32
@@ -48,6 +49,10 @@ func (w *Work) Free() {
 		w.be.Free(b)
 	}
 	w.bufs = nil
+	if w.clock != nil {
+		w.be.Free(w.clock)
+		w.clock = nil
+	}
 }
 
 // buffers returns m buffers of w.n elements, allocating the missing ones.
@@ -100,6 +105,9 @@ func (w *Work) Solve(f Field, x compute.Buffer, o Options) (Stats, error) {
 	}
 	panic("sample: unreachable: validated method " + string(o.Method))
 }
+
+// tableaus are the fixed-step methods' tableaus.
+var tableaus = map[Method]*tableau{Euler: &eulerTableau, Midpoint: &midpointTableau, Heun: &heunTableau, RK4: &rk4Tableau}
 
 // Solve integrates x in place from o.T0 to o.T1 (default 0 to 1) with the
 // velocity field f on be, using buffers allocated for this call and freed at

@@ -1,7 +1,7 @@
 // Command sample draws samples from a trained checkpoint by solving
 // dx/dt = v(x, t) from noise (t=0) to data (t=1).
 //
-//	sample -ckpt FILE [-n N] [-solver euler|midpoint|heun|rk4|dopri5] [-steps K]
+//	sample -ckpt FILE [-n N] [-batch B] [-solver euler|midpoint|heun|rk4|dopri5] [-steps K]
 //	       [-rtol R -atol A] [-seed S] [-class C|all -cfg W -per-class K]
 //	       [-npy OUT.npy] [-png OUT.png] [-ae FILE] [-classifier FILE]
 //
@@ -29,6 +29,7 @@ import (
 	"github.com/latentflow/latentflow/internal/cli"
 	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/plots"
+	"github.com/latentflow/latentflow/sample"
 )
 
 func main() { cli.Exit("sample", run(os.Args[1:])) }
@@ -42,6 +43,7 @@ func run(args []string) error {
 	rtol := fs.Float64("rtol", 0, "dopri5 relative tolerance (default: the run's sample.rtol)")
 	atol := fs.Float64("atol", 0, "dopri5 absolute tolerance (default: the run's sample.atol)")
 	maxSteps := fs.Int("max-steps", 0, "dopri5 step budget (default: the run's sample.max_steps)")
+	batch := fs.Int("batch", 0, "samples solved at once, bounding memory (default: the run's sample.batch)")
 	seed := fs.Uint64("seed", 0, "seed of the initial noise")
 	class := fs.String("class", "", "class `C` to sample, or \"all\" for every class in turn (class-conditional models)")
 	cfgW := fs.Float64("cfg", -1, "classifier-free guidance weight `W` (1 = none; default: the run's sample.cfg with -class, else 1)")
@@ -80,6 +82,14 @@ func run(args []string) error {
 	}
 	if *maxSteps != 0 {
 		s.MaxSteps = *maxSteps
+	}
+	switch {
+	case *batch < 0:
+		return cli.Inputf("-batch %d: must be a positive number of samples", *batch)
+	case *batch > 0:
+		s.Batch = *batch
+	case s.Batch <= 0: // a checkpoint written before sample.batch
+		s.Batch = sample.DefaultBatch
 	}
 	o, err := generate.SolverOptions(st.Config.Sample)
 	if err != nil {

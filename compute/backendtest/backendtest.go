@@ -185,6 +185,7 @@ var All = []struct {
 	{"PhiloxAt", TestPhiloxAt},
 	{"AdamWStepAt", TestAdamWStepAt},
 	{"ToyBatchAt", TestToyBatchAt},
+	{"SolverClock", TestSolverClock},
 }
 
 // suite is the state of one exported test: the backend, the tolerances, the

@@ -21,6 +21,8 @@ var wantSyncFree = []string{
 	// kernels/step.cu: every kernel is per element (or one thread).
 	"adamw_at", "drop_labels_at", "ema_at", "fill_normal_at", "fill_uniform_at", "logit_normal_at",
 	"step_advance", "toy_batch_at", "uniform_index_at",
+	// kernels/solver.cu: one thread each.
+	"solver_tick", "solver_time",
 }
 
 func TestSyncFreeClassification(t *testing.T) {
