@@ -70,3 +70,17 @@ __device__ __forceinline__ double col_reduce(double v) {
     for (int g = 0; g < COL_GROUPS; g++) s += sh[g][threadIdx.x];
   return s;
 }
+
+// adamw_update applies one AdamW step to one parameter *p with moments *m, *v
+// and the scaled gradient gi (bc1 = 1 - b1^step, bc2 = 1 - b2^step): the
+// element update of the adamw kernels (vector.cu, step.cu) and of cpu
+// Backend.AdamWStep.
+__device__ __forceinline__ void adamw_update(float* p, float* m, float* v, float gi, float b1, float b2, float lr,
+                                             float wd, float eps, float bc1, float bc2) {
+  float mi = b1 * *m + (1.0f - b1) * gi;
+  float vi = b2 * *v + (1.0f - b2) * gi * gi;
+  *m = mi;
+  *v = vi;
+  float pi = *p;
+  *p = pi - lr * (wd * pi + (mi / bc1) / (sqrtf(vi / bc2) + eps));
+}

@@ -107,8 +107,8 @@ extern "C" __global__ void drop_labels_at(float* y, int n, float p, float null_c
 }
 
 // adamw_at: adamw_dev with lr = block[1], bc1 = block[2], bc2 = block[3]
-// (cpu Backend.AdamWStepAt). The arithmetic is adamw_dev's, written the same
-// way, so the compiler contracts it the same way.
+// (cpu Backend.AdamWStepAt): the same element update as adamw_dev
+// (adamw_update in common.cuh).
 extern "C" __global__ void adamw_at(float* p, const float* g, float* m, float* v, const float* scale,
                                     const float* block, int n, float b1, float b2, float wd, float eps,
                                     float gscale) {
@@ -116,12 +116,7 @@ extern "C" __global__ void adamw_at(float* p, const float* g, float* m, float* v
   const float lr = block[1], bc1 = block[2], bc2 = block[3];
   GRID_LOOP(i, n) {
     float gi = gs * g[i];
-    float mi = b1 * m[i] + (1.0f - b1) * gi;
-    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    float pi = p[i];
-    p[i] = pi - lr * (wd * pi + (mi / bc1) / (sqrtf(vi / bc2) + eps));
+    adamw_update(p + i, m + i, v + i, gi, b1, b2, lr, wd, eps, bc1, bc2);
   }
 }
 

@@ -37,12 +37,7 @@ extern "C" __global__ void adamw(float* p, const float* g, float* m, float* v, i
                                  float lr, float wd, float eps, float gscale, float bc1, float bc2) {
   GRID_LOOP(i, n) {
     float gi = gscale * g[i];
-    float mi = b1 * m[i] + (1.0f - b1) * gi;
-    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    float pi = p[i];
-    p[i] = pi - lr * (wd * pi + (mi / bc1) / (sqrtf(vi / bc2) + eps));
+    adamw_update(p + i, m + i, v + i, gi, b1, b2, lr, wd, eps, bc1, bc2);
   }
 }
 
@@ -55,12 +50,7 @@ extern "C" __global__ void adamw_dev(float* p, const float* g, float* m, float* 
   const float gs = __fmul_rn(gscale, scale[0]);
   GRID_LOOP(i, n) {
     float gi = gs * g[i];
-    float mi = b1 * m[i] + (1.0f - b1) * gi;
-    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    float pi = p[i];
-    p[i] = pi - lr * (wd * pi + (mi / bc1) / (sqrtf(vi / bc2) + eps));
+    adamw_update(p + i, m + i, v + i, gi, b1, b2, lr, wd, eps, bc1, bc2);
   }
 }
 

@@ -13,7 +13,7 @@ mutants=$(cat <<'TABLE'
 attention-scale@kernels/attention.cu@s/float sc = valid ? dot_rows(sq + r \* S, sk + lane \* S, Dh) \* scale : -INFINITY;/float sc = valid ? dot_rows(sq + r * S, sk + lane * S, Dh) * scale * 1.01f : -INFINITY;/@TestConformanceFP32/Attention
 attention-bwd-scale@kernels/attention.cu@s/ds = p \* (dp - dl\[i\]) \* scale;/ds = p * (dp - dl[i]);/@TestConformanceFP32/AttentionBackward
 layernorm-eps@kernels/layernorm.cu@s#double rs = 1.0 / sqrt(warp_sum_d(v2) / (double)D + (double)eps);#double rs = 1.0 / sqrt(warp_sum_d(v2) / (double)D + 10.0 * (double)eps);#@TestConformanceFP32/LayerNormMod
-adamw-bias-correction@kernels/vector.cu@0,/(mi \/ bc1)/s//(mi \/ bc2)/@TestConformanceFP32/AdamWStep
+adamw-bias-correction@kernels/common.cuh@0,/(mi \/ bc1)/s//(mi \/ bc2)/@TestConformanceFP32/AdamWStep
 cfm-path-coefficient@kernels/cfm.cu@s/da = (float)(-(1.0 - s));/da = (float)(-(1.0 + s));/@TestConformanceFP32/CFM
 colsum-off-by-one@kernels/rows.cu@0,/for (int r = threadIdx.y; r < N; r += COL_GROUPS)/s//for (int r = threadIdx.y; r < N - 1; r += COL_GROUPS)/@TestConformanceFP32/BiasGrad
 missing-syncthreads-attention@kernels/attention.cu@0,/^    __syncthreads();$/s///@TestConformanceFP32/Attention
