@@ -293,6 +293,23 @@ type Backend interface {
 	SolverTime(t, clock Buffer, t0, t1 float64, steps int, c float64)
 	// SolverTick ends a solver step: clock[0] += 1, clock[1] += nfe.
 	SolverTick(clock Buffer, nfe float32)
+
+	// --- Dopri5 on the device (compute/dopri5.go has the state and its spec) ---
+	// st is a controller state of Dopri5StateLen words; none of these reads back.
+
+	// Dopri5Norm sets word slot of st (Dopri5D0, Dopri5D1 or Dopri5Err) to
+	// ErrNorm(e, y0, y1, rtol, atol), computed as ErrNorm computes it.
+	Dopri5Norm(st Buffer, slot int, e, y0, y1 Buffer, rtol, atol float32)
+	// Dopri5Control runs the controller operation ctl on st (Dopri5State.Control).
+	Dopri5Control(st Buffer, ctl Dopri5Ctl, p Dopri5Params)
+	// Dopri5Stage sets dst = x + sum_i StageCoef(coef[i]) ks[i] (the state's
+	// h times coef[i], rounded to float32), skipping coef[i] = 0, with
+	// LinComb's arithmetic; dst may alias x.
+	Dopri5Stage(dst, x, st Buffer, coef []float64, ks []Buffer)
+	// Dopri5Time sets every element of t to the state's StageTime(c, end, p).
+	Dopri5Time(t, st Buffer, c float64, end bool, p Dopri5Params)
+	// Dopri5Accept sets dst = src when the state's Accept word is set.
+	Dopri5Accept(dst, src, st Buffer)
 }
 
 // StepBlockLen is the length of a step block (see Backend.StepAdvance).

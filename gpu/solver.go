@@ -27,3 +27,107 @@ func (be *Backend) SolverTick(clock compute.Buffer, nfe float32) {
 	defer be.leave()
 	be.launch("solver_tick", d1(1), d1(32), 0, cb.p, nfe)
 }
+
+// dopri5State returns the device buffer of a Dopri5 controller state.
+func (be *Backend) dopri5State(st compute.Buffer, op string) *Buf {
+	sb := be.buf(st)
+	need(sb.n == compute.Dopri5StateLen, "%s: the state has %d words, want %d", op, sb.n, compute.Dopri5StateLen)
+	return sb
+}
+
+// Dopri5Norm writes ErrNorm(e, y0, y1) into word slot of st: reduce_errnorm
+// then finish_sum into the word, with nothing read back. Matches cpu
+// Backend.Dopri5Norm up to the order of the float64 partial sums (as ErrNorm).
+func (be *Backend) Dopri5Norm(st compute.Buffer, slot int, e, y0, y1 compute.Buffer, rtol, atol float32) {
+	sb := be.dopri5State(st, "Dopri5Norm")
+	need(slot == compute.Dopri5D0 || slot == compute.Dopri5D1 || slot == compute.Dopri5Err, "Dopri5Norm: slot %d is not a norm word", slot)
+	eb, a, b := be.buf(e), be.buf(y0), be.buf(y1)
+	need(eb.n == a.n && a.n == b.n, "Dopri5Norm lengths")
+	be.enter()
+	defer be.leave()
+	g, t := red(eb.n)
+	be.launch("reduce_errnorm", g, t, 0, be.part, eb.p, a.p, b.p, eb.n, rtol, atol)
+	be.finish(g, sb.p+devptr(4*slot), float64(max(eb.n, 1)), 1, 1)
+}
+
+// Dopri5Control runs a controller operation on one thread (kernel
+// dopri5_control). Matches cpu Backend.Dopri5Control: the same float64
+// operations in the same order, except that pow is the device's (within
+// an ulp or two of Go's math.Pow).
+func (be *Backend) Dopri5Control(st compute.Buffer, ctl compute.Dopri5Ctl, p compute.Dopri5Params) {
+	sb := be.dopri5State(st, "Dopri5Control")
+	be.enter()
+	defer be.leave()
+	be.launch("dopri5_control", d1(1), d1(32), 0, sb.p, int(ctl), p.T0, p.T1, p.H0, p.MaxSteps, p.EvalNFE)
+}
+
+// Dopri5Stage sets dst = x + sum_i float32(h coef[i]) ks[i] (kernel
+// dopri5_stage, up to 8 terms per launch, chained in order beyond). Matches
+// cpu Backend.Dopri5Stage.
+func (be *Backend) Dopri5Stage(dst, x, st compute.Buffer, coef []float64, ks []compute.Buffer) {
+	d, xb := be.buf(dst), be.buf(x)
+	sb := be.dopri5State(st, "Dopri5Stage")
+	need(d.n == xb.n && len(coef) == len(ks), "Dopri5Stage shapes")
+	var cs []float64
+	var ps []devptr
+	for i, c := range coef {
+		if c == 0 {
+			continue
+		}
+		k := be.buf(ks[i])
+		need(k != nil && k.n == d.n, "Dopri5Stage: ks[%d] has the wrong length", i)
+		cs = append(cs, c)
+		ps = append(ps, k.p)
+	}
+	be.enter()
+	defer be.leave()
+	g, t := elem(d.n)
+	src := xb.p
+	for first := true; first || len(cs) > 0; first = false {
+		nk := min(len(cs), 8)
+		args := []any{d.p, src, sb.p, d.n, nk}
+		for j := 0; j < 8; j++ {
+			c := 0.0
+			if j < nk {
+				c = cs[j]
+			}
+			args = append(args, c)
+		}
+		for j := 0; j < 8; j++ {
+			p := devptr(0)
+			if j < nk {
+				p = ps[j]
+			}
+			args = append(args, p)
+		}
+		be.launch("dopri5_stage", g, t, 0, args...)
+		cs, ps, src = cs[nk:], ps[nk:], d.p
+	}
+}
+
+// Dopri5Time fills t with the state's stage time (kernel dopri5_time).
+// Matches cpu Backend.Dopri5Time bit for bit.
+func (be *Backend) Dopri5Time(t, st compute.Buffer, c float64, end bool, p compute.Dopri5Params) {
+	tb := be.buf(t)
+	sb := be.dopri5State(st, "Dopri5Time")
+	e := 0
+	if end {
+		e = 1
+	}
+	be.enter()
+	defer be.leave()
+	g, th := elem(tb.n)
+	be.launch("dopri5_time", g, th, 0, tb.p, sb.p, tb.n, c, e, p.T1)
+}
+
+// Dopri5Accept copies src to dst when the state's Accept word is set
+// (kernel dopri5_accept). Matches cpu Backend.Dopri5Accept.
+func (be *Backend) Dopri5Accept(dst, src, st compute.Buffer) {
+	d, s := be.buf(dst), be.buf(src)
+	sb := be.dopri5State(st, "Dopri5Accept")
+	need(d.n == s.n, "Dopri5Accept lengths %d, %d", d.n, s.n)
+	be.enter()
+	defer be.leave()
+	g, t := elem(d.n)
+	be.launch("dopri5_accept", g, t, 0, d.p, s.p, sb.p, d.n)
+}

@@ -34,19 +34,22 @@ var dopri5BStar = []float64{5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -920
 // the local error estimate is e = h sum_i E_i k_i.
 var dopri5E = []float64{71.0 / 57600, 0, -71.0 / 16695, 71.0 / 1920, -17253.0 / 339200, 22.0 / 525, -1.0 / 40}
 
-// Step-size control constants (Hairer et al., Solving ODEs I, II.4, eq. 4.13).
-const (
-	dopri5Safety = 0.9  // fac: the new step aims at err = 0.9^5 ~ 0.59
-	dopri5FacMin = 0.2  // the step shrinks at most 5x per step
-	dopri5FacMax = 10.0 // and grows at most 10x
-	// the controller exponent is -1/5: 1/(q+1) with q = 4 the order of the embedded solution.
-	dopri5Expo = 1.0 / 5
-	// uround is the unit roundoff of float32 (2^-24): a step with
-	// 0.1 |h| <= uround max(|t|, |T1-T0|) hardly moves the float32 time and
-	// counts as an underflow (Hairer et al.'s test, with the span as a floor
-	// so that it also works near t = 0).
-	uround = 1.0 / (1 << 24)
-)
+// dopri5Poll is K, the attempted steps queued between two looks at the
+// controller state when nothing needs the host between steps (Generate
+// without Observe). A look is one wait for the device (the state is 64
+// bytes); attempts queued after the solve has ended do nothing useful
+// (the controller ignores them and x is not touched) but their kernels still
+// run. So K trades host waits, about ceil(attempts / K), against at most K-1
+// idle attempts. Solves of the checkerboard model at the default tolerance
+// take 10-30 attempts: K = 4 waits 3-8 times a trajectory instead of once an
+// attempt and wastes 1.5 attempts (9 model evaluations) on average; at gpu-m
+// a wait (~10 us) is far below an attempt (six forward passes), and at the
+// toy sizes one attempt (~300 launches) is still well above a wait, so
+// neither extreme pays. The CUDA driver's conditional graph nodes (a while
+// loop in the graph, CUDA 12.4) would remove the looks altogether, but
+// neither gorgonia.org/cu nor the emulated device has them, and CUDA 11.8
+// (what CI compiles with) predates them.
+const dopri5Poll = 4
 
 // dopri5 integrates with the adaptive Dormand-Prince 5(4) pair. One attempted
 // step from (t, x) with size h, given k1 = v(t, x) from the previous step:
@@ -78,144 +81,137 @@ const (
 // The solve fails with an error, leaving x at the last accepted time, when x0
 // or v(T0, x0) is not finite, after MaxSteps attempted steps, or when the step
 // underflows: 0.1 |h| <= 2^-24 max(|t|, |T1 - T0|) (a NaN velocity met later
-// ends this way). Buffers: k1..k7, the stage input / x1, and e; the host reads
-// one scalar (err) per attempted step.
-func (w *Work) dopri5(f Field, x compute.Buffer, o Options) (Stats, error) {
+// ends this way).
+//
+// Everything above runs on the device: t, h, the norms, the decision and the
+// counts are a controller state (compute.Dopri5State, its spec) updated by
+// backend operations that read nothing back, and an attempt is a fixed
+// sequence of operations. ev evaluates the field at the times held in tb
+// (evalNFE model evaluations each). With poll the host looks at the state
+// after every dopri5Poll attempts (and a backend that captures replays one
+// captured attempt); otherwise after every attempt, which Observe and a
+// host-side Field need. Buffers: k1..k7, the stage input / x1, the error
+// estimate and the state.
+func (w *Work) dopri5(ev func(tb, x, out compute.Buffer), tb, x compute.Buffer, o Options, evalNFE float32, poll bool) (Stats, error) {
 	be := w.be
-	tb := &dopri5Tableau
+	tab := &dopri5Tableau
 	const s = 7
 	bufs := w.buffers(s + 2)
-	k := bufs[:s:s] // permuted on accept (FSAL swap); all stay owned by w
+	k := bufs[:s:s]
 	xt, e := bufs[s], bufs[s+1]
-	co := w.scratch(s+1, s) // rows 1..6: h*a_i (inputs of stages 2..7); row 7: h*(b-b*)
-	rtol, atol := o.Rtol, o.Atol
+	if w.dstate == nil {
+		w.dstate = be.Alloc(compute.Dopri5StateLen)
+	}
+	st := w.dstate
+	be.Fill(st, 0)
 	maxSteps := o.MaxSteps
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxSteps
 	}
 	t0, t1 := o.span()
-	dir := 1.0
-	if t1 < t0 {
-		dir = -1
+	p := compute.Dopri5Params{T0: t0, T1: t1, Rtol: o.Rtol, Atol: o.Atol, H0: math.Abs(float64(o.H0)), MaxSteps: maxSteps, EvalNFE: evalNFE}
+	rtol, atol := o.Rtol, o.Atol
+
+	// the first evaluation and the first step
+	be.Fill(tb, float32(t0))
+	ev(tb, x, k[0])
+	be.Dopri5Norm(st, compute.Dopri5D0, x, x, x, rtol, atol)
+	be.Dopri5Norm(st, compute.Dopri5D1, k[0], x, x, rtol, atol)
+	be.Dopri5Control(st, compute.Dopri5Start, p)
+	if p.H0 == 0 { // the trial evaluation at T0 + dir h0 (h holds h0 > 0)
+		dir := 1.0
+		if t1 < t0 {
+			dir = -1
+		}
+		be.Dopri5Stage(xt, x, st, []float64{dir}, k[:1])
+		be.Dopri5Time(tb, st, dir, false, p)
+		ev(tb, xt, k[1])
+		be.LinComb(e, k[1], []float32{-1}, k[:1])
+		be.Dopri5Norm(st, compute.Dopri5Err, e, x, x, rtol, atol)
+		be.Dopri5Control(st, compute.Dopri5StartH, p)
 	}
 
-	var st Stats
-	eval := func(t float64, in, out compute.Buffer) {
-		f(float32(t), in, out)
-		st.NFE++
-	}
-	eval(t0, x, k[0])
-
-	// first step
-	d0 := float64(be.ErrNorm(x, x, x, rtol, atol))
-	d1 := float64(be.ErrNorm(k[0], x, x, rtol, atol))
-	if !isFinite(d0) || !isFinite(d1) {
-		return st, fmt.Errorf("sample: dopri5: state or velocity is not finite at t = %g", t0)
-	}
-	var h float64
-	if o.H0 != 0 {
-		h = math.Abs(float64(o.H0))
-	} else {
-		h0 := 1e-6
-		if d0 >= 1e-5 && d1 >= 1e-5 {
-			h0 = 0.01 * d0 / d1
-		}
-		h0 = math.Min(h0, math.Abs(t1-t0))
-		// x0 + h0 v(T0, x0) -> xt, its velocity -> k[1], the difference -> e
-		co[0][0] = float32(dir * h0)
-		be.LinComb(xt, x, co[0][:1], k[:1])
-		eval(t0+dir*h0, xt, k[1])
-		co[0][0] = -1
-		be.LinComb(e, k[1], co[0][:1], k[:1])
-		d2 := float64(be.ErrNorm(e, x, x, rtol, atol)) / h0
-		var h1 float64
-		if m := math.Max(d1, d2); !(m > 1e-15) { // also catches a NaN d2
-			h1 = math.Max(1e-6, h0*1e-3)
-		} else {
-			h1 = math.Pow(0.01/m, dopri5Expo)
-		}
-		h = math.Min(100*h0, h1)
-	}
-	h = dir * math.Min(h, math.Abs(t1-t0))
-
-	if o.Observe != nil {
-		o.Observe(0, float32(t0), x)
-	}
-	t := t0
-	rejectedLast := false
-	nonFinite := false // the last error estimate was NaN or Inf
-	for {
-		if st.Accepted+st.Rejected >= maxSteps {
-			return st, fmt.Errorf("sample: dopri5: gave up after %d attempted steps at t = %g of [%g, %g] (loosen rtol/atol or raise max steps)",
-				maxSteps, t, t0, t1)
-		}
-		last := false
-		if dir*(t+1.01*h-t1) >= 0 {
-			h = t1 - t
-			last = true
-		}
-		if 0.1*math.Abs(h) <= math.Max(math.Abs(t), math.Abs(t1-t0))*uround {
-			if nonFinite {
-				return st, fmt.Errorf("sample: dopri5: velocity is not finite near t = %g (step size %g underflows)", t, h)
-			}
-			return st, fmt.Errorf("sample: dopri5: step size %g underflows at t = %g (tolerance too tight for float32, or the field is not smooth there)", h, t)
-		}
-
-		// stages 2..7; the input of stage 7 is x1.
-		for i := 1; i < s; i++ {
-			clear(co[i])
-			for j, a := range tb.a[i] {
-				co[i][j] = float32(h * a)
-			}
-			be.LinComb(xt, x, co[i], k)
-			ti := t + tb.c[i]*h
-			if i == s-1 && last {
-				ti = t1
-			}
-			eval(ti, xt, k[i])
-		}
-		for j, ej := range dopri5E {
-			co[s][j] = float32(h * ej)
+	attempt := func() {
+		for i := 1; i < s; i++ { // stages 2..7; the input of stage 7 is x1
+			be.Dopri5Stage(xt, x, st, tab.a[i], k[:i])
+			be.Dopri5Time(tb, st, tab.c[i], i == s-1, p)
+			ev(tb, xt, k[i])
 		}
 		be.Fill(e, 0)
-		be.LinComb(e, e, co[s], k)
-		errn := float64(be.ErrNorm(e, x, xt, rtol, atol))
-		nonFinite = !isFinite(errn)
-
-		if errn <= 1 {
-			st.Accepted++
-			be.Copy(x, xt)
-			k[0], k[s-1] = k[s-1], k[0]
-			if last {
-				t = t1
-			} else {
-				t += h
+		be.Dopri5Stage(e, e, st, dopri5E, k)
+		be.Dopri5Norm(st, compute.Dopri5Err, e, x, xt, rtol, atol)
+		be.Dopri5Control(st, compute.Dopri5End, p)
+		be.Dopri5Accept(x, xt, st)        // x <- x1
+		be.Dopri5Accept(k[0], k[s-1], st) // FSAL: k1 <- k7
+	}
+	var words [compute.Dopri5StateLen]float32
+	var cs compute.Dopri5State
+	look := func() {
+		be.Download(words[:], st)
+		cs.Decode(words[:])
+	}
+	look()
+	if o.Observe != nil && !cs.Ended() {
+		o.Observe(0, float32(t0), x)
+	}
+	var g compute.Graph
+	defer func() {
+		if g != nil {
+			g.Close()
+		}
+	}()
+	c, capture := be.(compute.Capturer)
+	for !cs.Ended() {
+		if !poll {
+			attempt()
+			look()
+			if o.Observe != nil && cs.Accept {
+				o.Observe(int(cs.Accepted), float32(cs.T), x)
 			}
-			if o.Observe != nil {
-				o.Observe(st.Accepted, float32(t), x)
+			continue
+		}
+		if g == nil && capture {
+			attempt() // sizes the scratch, as capture requires; a real attempt
+			var err error
+			if g, err = c.CaptureGraph(attempt); err != nil {
+				return Stats{}, fmt.Errorf("sample: capturing a dopri5 attempt: %w", err)
 			}
-			if last {
-				return st, nil
+			for range dopri5Poll - 1 {
+				if err := g.Launch(); err != nil {
+					return Stats{}, err
+				}
 			}
-			fac := dopri5FacMax
-			if errn > 0 {
-				fac = math.Min(dopri5FacMax, math.Max(dopri5FacMin, dopri5Safety*math.Pow(errn, -dopri5Expo)))
-			}
-			if rejectedLast {
-				fac = math.Min(fac, 1)
-			}
-			h *= fac
-			rejectedLast = false
 		} else {
-			st.Rejected++
-			fac := dopri5FacMin
-			if isFinite(errn) {
-				fac = math.Max(dopri5FacMin, dopri5Safety*math.Pow(errn, -dopri5Expo))
+			for range dopri5Poll {
+				if g != nil {
+					if err := g.Launch(); err != nil {
+						return Stats{}, err
+					}
+				} else {
+					attempt()
+				}
 			}
-			h *= fac
-			rejectedLast = true
+		}
+		look()
+	}
+	stats := Stats{NFE: int(cs.NFE), Accepted: int(cs.Accepted), Rejected: int(cs.Rejected)}
+	if g != nil {
+		err := g.Close()
+		g = nil
+		if err != nil {
+			return stats, err
 		}
 	}
+	switch cs.Status {
+	case compute.Dopri5NotFinite:
+		return stats, fmt.Errorf("sample: dopri5: state or velocity is not finite at t = %g", t0)
+	case compute.Dopri5TooMany:
+		return stats, fmt.Errorf("sample: dopri5: gave up after %d attempted steps at t = %g of [%g, %g] (loosen rtol/atol or raise max steps)",
+			maxSteps, cs.T, t0, t1)
+	case compute.Dopri5NaNVelocity:
+		return stats, fmt.Errorf("sample: dopri5: velocity is not finite near t = %g (step size %g underflows)", cs.T, cs.H)
+	case compute.Dopri5Underflow:
+		return stats, fmt.Errorf("sample: dopri5: step size %g underflows at t = %g (tolerance too tight for float32, or the field is not smooth there)", cs.H, cs.T)
+	}
+	return stats, nil
 }
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

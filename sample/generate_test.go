@@ -78,20 +78,26 @@ func TestGenerateChunks(t *testing.T) {
 	}
 }
 
-// TestDeviceFixedEqualsHost: the device-clock sampler (no Observe) gives
-// the host-driven solve's samples (Observe set) bit for bit, and counts the
-// NFE on the device.
-func TestDeviceFixedEqualsHost(t *testing.T) {
+// TestDeviceSamplerEqualsHost: the device-resident sampler (no Observe:
+// the device clock of the fixed-step solvers, Dopri5's controller state
+// looked at every dopri5Poll attempts) gives the host-driven solve's
+// samples (Observe set: the host between steps) bit for bit, with the same
+// counts, the NFE counted on the device; Observe sees every accepted step.
+func TestDeviceSamplerEqualsHost(t *testing.T) {
 	be := newCPU()
 	m, params := tinyDiT(be, 3)
 	labels := []float32{0, 1, 2, 1, 0}
-	for _, meth := range []Method{Euler, Midpoint, Heun, RK4} {
+	for _, meth := range Methods {
 		o := Options{Method: meth, Steps: 5}
+		if meth == Dopri5 {
+			o = Options{Method: meth, Rtol: 1e-6, Atol: 1e-6}
+		}
 		dev, dst, err := Generate(be, m, params, len(labels), labels, 2, 4, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Observe = func(int, float32, compute.Buffer) {}
+		seen := 0
+		o.Observe = func(int, float32, compute.Buffer) { seen++ }
 		host, hst, err := Generate(be, m, params, len(labels), labels, 2, 4, o)
 		if err != nil {
 			t.Fatal(err)
@@ -99,10 +105,14 @@ func TestDeviceFixedEqualsHost(t *testing.T) {
 		if dst != hst {
 			t.Errorf("%s: device stats %+v, host %+v", meth, dst, hst)
 		}
+		if want := hst.Accepted + 1; meth == Dopri5 && seen != want {
+			t.Errorf("%s: Observe saw %d states, want %d (T0 and each accepted step)", meth, seen, want)
+		}
 		for i := range dev {
 			if dev[i] != host[i] {
 				t.Fatalf("%s: x[%d] = %g on the device clock, %g driven from the host", meth, i, dev[i], host[i])
 			}
 		}
+		t.Logf("%s: %+v", meth, dst)
 	}
 }

@@ -29,6 +29,9 @@ type Work struct {
 	n     int              // state length
 	bufs  []compute.Buffer // grown on demand, each of n elements
 	clock compute.Buffer   // (2) the solver clock of deviceFixed, or nil
+	// dstate is the Dopri5 controller state (compute.Dopri5StateLen) and
+	// tfield the time of a host Field's evaluation (1), or nil.
+	dstate, tfield compute.Buffer
 	// host scratch: coefficient rows handed to LinComb (one per stage, plus the
 	// update and the error estimate).
 	coef [][]float32
@@ -49,9 +52,11 @@ func (w *Work) Free() {
 		w.be.Free(b)
 	}
 	w.bufs = nil
-	if w.clock != nil {
-		w.be.Free(w.clock)
-		w.clock = nil
+	for _, b := range []*compute.Buffer{&w.clock, &w.dstate, &w.tfield} {
+		if *b != nil {
+			w.be.Free(*b)
+			*b = nil
+		}
 	}
 }
 
@@ -101,7 +106,15 @@ func (w *Work) Solve(f Field, x compute.Buffer, o Options) (Stats, error) {
 	case RK4:
 		return w.fixed(&rk4Tableau, f, x, o), nil
 	case Dopri5:
-		return w.dopri5(f, x, o)
+		if w.tfield == nil {
+			w.tfield = w.be.Alloc(1)
+		}
+		var t [1]float32
+		ev := func(tb, x, out compute.Buffer) { // the host Field reads its time
+			w.be.Download(t[:], tb)
+			f(t[0], x, out)
+		}
+		return w.dopri5(ev, w.tfield, x, o, 1, false)
 	}
 	panic("sample: unreachable: validated method " + string(o.Method))
 }

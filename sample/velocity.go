@@ -132,7 +132,8 @@ const DefaultBatch = 1024
 // one captured graph per step where the backend captures), unless Observe
 // is set, which needs the host between steps: it then runs Work.Solve (the
 // same samples, bit for bit) and Observe sees each chunk's trajectory in
-// turn. Dopri5 is driven from the host (one error norm read per attempt).
+// turn. Dopri5 runs on the device too: its controller state stays there and
+// the host looks at it every dopri5Poll attempts (Work.dopri5).
 func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, labels []float32, cfg float32,
 	seed uint64, o Options) ([]float32, Stats, error) {
 	if err := o.Validate(); err != nil {
@@ -178,9 +179,17 @@ func Generate(be compute.Backend, m *model.DiT, params compute.Buffer, n int, la
 		be.Upload(x, chunk)
 		var st Stats
 		var err error
-		if tb := tableaus[o.Method]; tb != nil && o.Observe == nil {
+		tb := tableaus[o.Method]
+		switch {
+		case tb != nil && o.Observe == nil:
 			st, err = w.deviceFixed(tb, v, x, o) // counts both model calls of a guided evaluation
-		} else {
+		case o.Method == Dopri5 && o.Observe == nil:
+			nfe := float32(1)
+			if v.Guided() {
+				nfe = 2
+			}
+			st, err = w.dopri5(v.eval, v.t, x, o, nfe, true)
+		default:
 			st, err = w.Solve(v.Field(), x, o)
 			if v.Guided() {
 				st.NFE *= 2

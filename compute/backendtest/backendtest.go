@@ -186,6 +186,8 @@ var All = []struct {
 	{"AdamWStepAt", TestAdamWStepAt},
 	{"ToyBatchAt", TestToyBatchAt},
 	{"SolverClock", TestSolverClock},
+	{"Dopri5Controller", TestDopri5Controller},
+	{"Dopri5Ops", TestDopri5Ops},
 }
 
 // suite is the state of one exported test: the backend, the tolerances, the

@@ -22,7 +22,7 @@ var wantSyncFree = []string{
 	"adamw_at", "drop_labels_at", "ema_at", "fill_normal_at", "fill_uniform_at", "logit_normal_at",
 	"step_advance", "toy_batch_at", "uniform_index_at",
 	// kernels/solver.cu: one thread each.
-	"solver_tick", "solver_time",
+	"solver_tick", "solver_time", "dopri5_control", "dopri5_stage", "dopri5_time", "dopri5_accept",
 }
 
 func TestSyncFreeClassification(t *testing.T) {
