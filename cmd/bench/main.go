@@ -12,9 +12,26 @@
 // buffer and scratch buffer, not the CUDA context, cuBLAS workspace or
 // staging) and "device_used_mb" (cuMemGetInfo's total - free after the run,
 // every allocation on the device included); "precision" names the GEMM
-// arithmetic (tf32 unless LATENTFLOW_GEMM says fp32 or bf16). -graph (CUDA)
-// captures step warmup+1 once and times its replays ("graph": true): the
-// same work per step, with that step's noise and learning rate repeated.
+// arithmetic (tf32 unless LATENTFLOW_GEMM says fp32 or bf16).
+//
+// The train step is timed in the training loop itself (train.Loop, batches
+// gathered on the device from 4096 resident rows of N(0, 1) data, one log
+// at the end): the loop is run for warmup steps and for warmup + steps,
+// and the step time is the difference of the two wall times over steps, so
+// the setup (the schedule table, the first direct step, a capture) cancels.
+// -graph=true (the default, as train.graph) reads every per-step value from
+// the device and, on CUDA, replays one captured step as a graph: distinct
+// steps, each with its own noise, batch, learning rate and EMA decay;
+// -graph=false queues every step directly from the host. The line carries
+// "graph" and the launches of one step ("launches": kernels, GEMMs, memory
+// ops) on CUDA.
+//
+// The sampling lines time sample.Generate with Euler, RK4 and Dopri5, all
+// on the device (a captured step or attempt replayed; the NFE counted on
+// the device); "sample_mem_mb" is the device memory of one chunk from the
+// inference layout (sample.SampleFloats); on CUDA the Euler line carries
+// "launches_per_step", the operations of one captured solver step (one
+// model evaluation and the update), which a replay issues as one graph.
 // Exit status: 0 ok, 2 bad input, 1 other failure.
 package main
 
@@ -22,7 +39,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -34,7 +50,6 @@ import (
 	"github.com/latentflow/latentflow/flow"
 	"github.com/latentflow/latentflow/gpu"
 	"github.com/latentflow/latentflow/internal/cli"
-	"github.com/latentflow/latentflow/internal/progress"
 	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/philox"
 	"github.com/latentflow/latentflow/sample"
@@ -69,7 +84,7 @@ func run(args []string) error {
 	N := fs.Int("nsample", 0, "samples for the Euler benchmark")
 	nfe := fs.Int("nfe", 0, "Euler steps (NFE)")
 	skipSample := fs.Bool("no-sample", false, "skip the sampling benchmark")
-	graph := fs.Bool("graph", false, "cuda: time replays of one captured train step (a CUDA graph of step warmup+1, its noise and LR repeated)")
+	graph := fs.Bool("graph", true, "per-step values on the device and, on CUDA, one captured step replayed (train.graph); false: every step queued from the host")
 	peakTFLOPs := fs.Float64("peak-tflops", 790, "peak TFLOP/s for MFU (default: H100 dense bf16, measured on 8192^3)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -92,8 +107,8 @@ func run(args []string) error {
 	if *steps <= 0 || *warm < 0 {
 		return cli.Inputf("-steps %d, -warmup %d: want steps > 0 and warmup >= 0", *steps, *warm)
 	}
-	if *graph && *warm < 1 {
-		return cli.Inputf("-graph needs -warmup >= 1 (a direct step sizes the scratch buffers before capture)")
+	if *warm < 1 {
+		return cli.Inputf("-warmup %d: want >= 1 (the loop's first step runs directly and sizes the scratch buffers)", *warm)
 	}
 	if !(*peakTFLOPs > 0) {
 		return cli.Inputf("-peak-tflops %g: want > 0", *peakTFLOPs)
@@ -121,7 +136,13 @@ func run(args []string) error {
 	p := m.Init(1)
 	st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
 	tr := train.NewTrainer(be, m, obj, cfg.Train, 1, st)
-	be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: philox.StreamData})
+	const rows = 4096
+	X := s.T * s.C
+	data := be.Alloc(rows * X)
+	defer be.Free(data)
+	be.FillNormal(data, philox.Key{Seed: 1, Stream: philox.StreamData})
+	src := &train.Rows{X: data, N: rows, Width: X, Seed: 1, Stream: philox.StreamData}
+	defer src.Free(be)
 	// Progress on stderr: a line rewritten on a terminal, one every 30 s otherwise.
 	terminal := cli.IsTerminal(os.Stderr)
 
@@ -146,55 +167,39 @@ func run(args []string) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	var t0 time.Time
-	var g compute.Graph
-	if *graph {
-		for i := 1; i <= *warm; i++ {
-			tr.Step(i)
+	// The loop for n steps; its wall time.
+	loop := func(n int) (float64, error) {
+		l := train.Loop{Name: "bench train", Steps: n, First: 1, LogEvery: n, Graph: *graph, Progress: os.Stderr, Terminal: terminal}
+		if err := be.Sync(); err != nil {
+			return 0, err
 		}
-		if g, err = tr.CaptureStep(*warm + 1); err != nil {
-			return cli.Input(err)
+		t0 := time.Now()
+		if _, err := l.Run(be, tr, src); err != nil {
+			return 0, err
 		}
-		defer g.Close()
+		return time.Since(t0).Seconds(), nil
 	}
-	pr := progress.New(os.Stderr, terminal, "bench train", 1, *warm+*steps)
-	for i := 1; i <= *warm+*steps; i++ {
-		if pr.Due(i) {
-			pr.Print(i, math.NaN())
-		}
-		if i == *warm+1 {
-			if err := be.Sync(); err != nil {
-				return err
-			}
-			t0 = time.Now()
-		}
-		switch {
-		case g == nil:
-			tr.Step(i)
-		case i > *warm:
-			if err := g.Launch(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := be.Sync(); err != nil {
+	fmt.Fprintf(os.Stderr, "bench: %d + %d train steps (graph %v)\n", *warm, *warm+*steps, *graph)
+	tw, err := loop(*warm)
+	if err != nil {
 		return err
 	}
-	dt := time.Since(t0).Seconds() / float64(*steps)
-	pr.Done()
+	tt, err := loop(*warm + *steps)
+	if err != nil {
+		return err
+	}
+	dt := (tt - tw) / float64(*steps)
 	flops := 3 * m.FLOPs(s.B)
 	line := map[string]any{"what": "train", "params": m.NParams, "batch": s.B, "step_ms": dt * 1e3,
 		"samples_per_s": float64(s.B) / dt, "gflop_per_s": flops / dt / 1e9}
-	if *graph {
-		line["graph"] = true
+	line["graph"] = *graph
+	if c, ok := launches(be, func() { tr.Step(1) }); ok {
+		line["launches"] = c // of one step queued directly; a graph replay issues them at once
 	}
 	if be.Name() == "cuda" {
 		line["mfu"] = flops / dt / (*peakTFLOPs * 1e12)
 		line["peak_tflops"] = *peakTFLOPs
 		addMem(line, be)
-	}
-	if _, _, err := tr.GradNorm(); err != nil {
-		return err
 	}
 	if err := emit(line); err != nil {
 		return err
@@ -202,9 +207,8 @@ func run(args []string) error {
 	if *skipSample || s.N == 0 {
 		return nil
 	}
-	// The sampler: the fixed-step solvers on the device (one captured graph
-	// per step on CUDA, no host read inside the trajectory; NFE counted on
-	// the device), Dopri5 driven from the host (one error norm per attempt).
+	// The sampler: on the device (one captured graph per step or Dopri5
+	// attempt on CUDA; NFE counted on the device).
 	for _, o := range []sample.Options{
 		{Method: sample.Euler, Steps: s.NFE},
 		{Method: sample.RK4, Steps: max(1, s.NFE/4)},
@@ -222,6 +226,24 @@ func run(args []string) error {
 		if o.Method.Adaptive() {
 			line["accepted"], line["rejected"] = stats.Accepted, stats.Rejected
 		}
+		if o.Method == sample.Euler {
+			// Generate with 3 steps records the step into a graph once more than
+			// with 1 (the first step runs directly either way): the difference
+			// is one step's operations.
+			gen := func(steps int) func() {
+				return func() {
+					sample.Generate(be, m, tr.Params, min(s.N, 8), nil, 1, 1, sample.Options{Method: sample.Euler, Steps: steps})
+				}
+			}
+			if c1, ok := launches(be, gen(1)); ok {
+				c3, _ := launches(be, gen(3))
+				per := map[string]int64{}
+				for k, v := range c3 {
+					per[k] = v - c1[k]
+				}
+				line["launches_per_step"] = per
+			}
+		}
 		if be.Name() == "cuda" {
 			addMem(line, be)
 		}
@@ -230,6 +252,23 @@ func run(args []string) error {
 		}
 	}
 	return nil
+}
+
+// launches counts the operations fn queues on a backend that counts them
+// (the CUDA backend, real or emulated): kernel launches, GEMM calls and
+// memory operations. It waits for the device first and after.
+func launches(be compute.Backend, fn func()) (map[string]int64, bool) {
+	c, ok := be.(interface{ Calls() gpu.Calls })
+	if !ok {
+		return nil, false
+	}
+	be.Sync()
+	a := c.Calls()
+	fn()
+	be.Sync()
+	b := c.Calls()
+	return map[string]int64{"kernels": b.Kernels - a.Kernels, "gemms": b.Gemms - a.Gemms, "memops": b.Memops - a.Memops,
+		"total": b.Kernels - a.Kernels + b.Gemms - a.Gemms + b.Memops - a.Memops}, true
 }
 
 // addMem adds the CUDA backend's memory figures to a JSON line (see the
