@@ -42,8 +42,18 @@ func Figures(be compute.Backend, st *model.Checkpoint, metricsPath string, o Opt
 	if err != nil {
 		return nil, err
 	}
+	// Observe sees each chunk of sample.batch samples in turn, each from
+	// step 0 (and, with Dopri5, with its own steps): the figure draws the
+	// paths of the first chunk.
 	var traj [][]float32
-	so.Observe = func(_ int, _ float32, x compute.Buffer) {
+	chunks := 0
+	so.Observe = func(step int, _ float32, x compute.Buffer) {
+		if step == 0 {
+			chunks++
+		}
+		if chunks > 1 {
+			return
+		}
 		v := make([]float32, x.Len())
 		be.Download(v, x)
 		data.Denormalise(v, st.Mean, st.Std)
@@ -73,7 +83,7 @@ func Figures(be compute.Backend, st *model.Checkpoint, metricsPath string, o Opt
 	}
 	files = append(files, p)
 	p = filepath.Join(dir, "trajectories.png")
-	if err := plots.Trajectories(p, "trajectories from noise (t=0) to data (t=1)", traj, min(n, 300)); err != nil {
+	if err := plots.Trajectories(p, "trajectories from noise (t=0) to data (t=1)", traj, min(len(traj[0])/2, 300)); err != nil {
 		return nil, err
 	}
 	return append(files, p), nil

@@ -180,3 +180,23 @@ func TestSolversAgreeOnTrainedModel(t *testing.T) {
 		t.Errorf("Dopri5 at 1e-5 is off the converged solution: mean %g, max %g", m2, w2)
 	}
 }
+
+// TestFiguresWithChunks: the 2D figures of a run whose sample.n spans
+// several sample.batch chunks (each chunk's trajectory starts again at step
+// 0; a fixed-step solver and Dopri5) are drawn, not a panic.
+func TestFiguresWithChunks(t *testing.T) {
+	for _, solver := range []string{"euler", "dopri5"} {
+		cfg := tinyRunConfig(5)
+		cfg.Train.Plots = true
+		cfg.Sample.N, cfg.Sample.Batch, cfg.Sample.Solver, cfg.Sample.Steps = 50, 16, solver, 4
+		dir := t.TempDir()
+		if _, err := Run(cfg, Options{Out: dir}); err != nil {
+			t.Fatalf("%s: %v", solver, err)
+		}
+		for _, f := range []string{"samples.png", "trajectories.png"} {
+			if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+				t.Errorf("%s: %s: %v", solver, f, err)
+			}
+		}
+	}
+}
