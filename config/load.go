@@ -21,7 +21,10 @@ func Load(path string) (Config, error) {
 	return c, err
 }
 
-func load(path string) (Config, []string, error) {
+func load(path string) (Config, []string, error) { return loadOver(Default(), path) }
+
+// loadOver is load over the configuration base instead of Default().
+func loadOver(base Config, path string) (Config, []string, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError
@@ -30,7 +33,7 @@ func load(path string) (Config, []string, error) {
 		}
 		return Default(), nil, &Error{File: path, Msg: "cannot read the config file", Err: err}
 	}
-	return parse(path, text)
+	return parseOver(base, path, text)
 }
 
 // Parse is Load for a file's contents; name is used in errors.
@@ -41,8 +44,11 @@ func Parse(name string, text []byte) (Config, error) {
 
 // parse decodes text over Default() and also returns the leaf keys the text
 // sets.
-func parse(name string, text []byte) (Config, []string, error) {
-	c := Default()
+func parse(name string, text []byte) (Config, []string, error) { return parseOver(Default(), name, text) }
+
+// parseOver is parse over the configuration base instead of Default().
+func parseOver(base Config, name string, text []byte) (Config, []string, error) {
+	c := base
 
 	// Pass 1: syntax, and the type of every known key, into a generic map,
 	// so that errors can name the key and value exactly.
@@ -200,12 +206,17 @@ func (c *Config) set(assign string) (string, error) {
 // then Validate. A validation error names the source of the bad value: the
 // file, "-set", or none for a default.
 func Resolve(path string, sets []string) (Config, error) {
-	c := Default()
+	return resolveOver(Default(), path, sets)
+}
+
+// resolveOver is Resolve starting from base instead of Default().
+func resolveOver(base Config, path string, sets []string) (Config, error) {
+	c := base
 	origin := map[string]string{}
 	if path != "" {
 		var keys []string
 		var err error
-		if c, keys, err = load(path); err != nil {
+		if c, keys, err = loadOver(base, path); err != nil {
 			return Default(), err
 		}
 		for _, k := range keys {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -188,7 +189,7 @@ func (s *imageStage) finish(be compute.Backend, st *model.Checkpoint, o Options,
 	}
 	p := filepath.Join(dir, EvalFile)
 	if err := atomicfile.WriteBytes(p, append(b, '\n')); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("writing %s: %w", p, err)
 	}
 	return append(files, p), nil
 }

@@ -76,9 +76,13 @@ func fit(be compute.Backend, name string, tc config.Train, s train.Stepper, im *
 	}
 	defer mf.Close()
 	loop := train.Loop{Name: name, Steps: tc.Steps, First: 1, LogEvery: tc.LogEvery, Metrics: mf,
-		Progress: o.Progress, Terminal: o.Terminal}
-	if _, err := loop.Run(be, s, rows); err != nil {
+		Progress: o.Progress, Terminal: o.Terminal, Interrupt: o.Interrupt}
+	sum, err := loop.Run(be, s, rows)
+	if err != nil {
 		return nil, err
+	}
+	if sum.Interrupted {
+		return nil, &interruptedError{stage: name, step: sum.Steps}
 	}
 	params := make([]float32, s.State().NParams())
 	return params, s.State().Download(params, nil, nil)
@@ -93,4 +97,15 @@ func PSNR(a, b []float32) float64 {
 		s += d * d
 	}
 	return 10 * math.Log10(float64(len(a))/s)
+}
+
+// interruptedError ends a stage that Options.Interrupt stopped before its
+// end; Run turns it into Result.Interrupted.
+type interruptedError struct {
+	stage string
+	step  int
+}
+
+func (e *interruptedError) Error() string {
+	return fmt.Sprintf("%s interrupted after step %d", e.stage, e.step)
 }
