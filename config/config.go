@@ -135,7 +135,7 @@ type Train struct {
 	// CkptMinutes also checkpoints when this many minutes of wall time have
 	// passed since the last checkpoint (every stage); 0 = by steps only.
 	CkptMinutes float64 `toml:"ckpt_minutes"`
-	Plots       bool    `toml:"plots"`        // write PNG figures at the end of training
+	Plots       bool    `toml:"plots"` // write PNG figures at the end of training
 	// Graph, on a device that can capture (device = "cuda"), captures one
 	// training step as a CUDA graph and replays it every step, its per-step
 	// values read from a step counter on the device; false queues each step

@@ -44,7 +44,9 @@ func Parse(name string, text []byte) (Config, error) {
 
 // parse decodes text over Default() and also returns the leaf keys the text
 // sets.
-func parse(name string, text []byte) (Config, []string, error) { return parseOver(Default(), name, text) }
+func parse(name string, text []byte) (Config, []string, error) {
+	return parseOver(Default(), name, text)
+}
 
 // parseOver is parse over the configuration base instead of Default().
 func parseOver(base Config, name string, text []byte) (Config, []string, error) {

@@ -24,10 +24,10 @@ import (
 
 // part is one large allocation of a stage, in float32s.
 type part struct {
-	what   string // e.g. "stage 2 activations at train.batch = 256"
+	what   string  // e.g. "stage 2 activations at train.batch = 256"
 	floats float64 // float64: the products of large bounds overflow an int64
-	device bool   // a device buffer (host memory on the CPU backend)
-	lower  string // the keys that shrink it
+	device bool    // a device buffer (host memory on the CPU backend)
+	lower  string  // the keys that shrink it
 }
 
 // stage is the parts that are alive together.
@@ -115,7 +115,7 @@ func footprint(cfg config.Config) (resident stage, stages []stage, err error) {
 	}
 	stages = append(stages, stage{
 		{"the weights for sampling", P, true, "model.d, model.layers"},
-		{fmt.Sprintf("the forward pass of sampling at sample.batch = %d", sb), float64(sample.SampleFloats(m, 1))*float64(sb), true, "sample.batch"},
+		{fmt.Sprintf("the forward pass of sampling at sample.batch = %d", sb), float64(sample.SampleFloats(m, 1)) * float64(sb), true, "sample.batch"},
 		{fmt.Sprintf("the %d samples (sample.n)", cfg.Sample.N), out, false, "sample.n"},
 	})
 	return resident, stages, nil

@@ -21,14 +21,14 @@ import (
 
 // Options are the run's files and terminal.
 type Options struct {
-	Out      string    // run directory (created if needed)
-	Resume   bool      // continue from Out/ckpt.safetensors
+	Out    string // run directory (created if needed)
+	Resume bool   // continue from Out/ckpt.safetensors
 	// Interrupt, when closed (SIGINT, SIGTERM), ends the stage that is
 	// training after its current step, with a checkpoint (Result.Interrupted).
 	Interrupt <-chan struct{}
-	Log      io.Writer // one-line messages (nil: discarded)
-	Progress io.Writer // the progress display of the long stages (nil: none)
-	Terminal bool      // Progress is a terminal (a line rewritten in place; else a line every 30 s)
+	Log       io.Writer // one-line messages (nil: discarded)
+	Progress  io.Writer // the progress display of the long stages (nil: none)
+	Terminal  bool      // Progress is a terminal (a line rewritten in place; else a line every 30 s)
 
 	stopAt int // tests: end abruptly after the checkpoint of this step (0: never)
 }
