@@ -137,11 +137,11 @@ type memInfoer interface {
 	MemInfo() (free, total int64, err error)
 }
 
-// checkMemory compares the estimate of cfg's run with the memory of the
+// CheckMemory compares the estimate of cfg's run with the memory of the
 // machine: host memory, and the device's when be reports it. A run that
 // cannot fit is an *InputError that names the largest part and the keys to
-// lower.
-func checkMemory(be compute.Backend, cfg config.Config) error {
+// lower. Run calls it before it allocates anything; bin/bench too.
+func CheckMemory(be compute.Backend, cfg config.Config) error {
 	resident, stages, err := footprint(cfg)
 	if err != nil {
 		return err

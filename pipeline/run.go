@@ -69,7 +69,7 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	if err != nil {
 		return nil, input("", err)
 	}
-	if err := checkMemory(be, cfg); err != nil {
+	if err := CheckMemory(be, cfg); err != nil {
 		return nil, err
 	}
 	res := &Result{Ckpt: filepath.Join(o.Out, "ckpt.safetensors")}
