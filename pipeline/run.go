@@ -135,6 +135,7 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	st := &model.Checkpoint{Config: cfg, Model: m, Mean: src.mean, Std: src.std}
 	if old != nil {
 		st.Step, st.Params, st.EMA, st.M, st.V, st.Elapsed = old.Step, old.Params, old.EMA, old.M, old.V, old.Elapsed
+		st.LossSum, st.LossSteps = old.LossSum, old.LossSteps
 		st.Mean, st.Std = old.Mean, old.Std
 		src.mean, src.std = old.Mean, old.Std // keep the normalisation the weights were trained with
 		logf("resuming %s at step %d", res.Ckpt, st.Step)
@@ -162,11 +163,15 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 	logf("training %d parameters on %s: %d steps of batch %d, data %s (dimension %d = %d tokens x %d channels)",
 		m.NParams, be.Name(), tc.Steps, tc.Batch, cfg.Data.Kind, mc.T*mc.C, mc.T, mc.C)
 	elapsed0, loopStart := st.Elapsed, time.Now()
-	loop := train.Loop{Steps: tc.Steps, First: st.Step + 1, LogEvery: tc.LogEvery, CkptEvery: tc.CkptEvery,
+	var loop train.Loop
+	loop = train.Loop{Steps: tc.Steps, First: st.Step + 1, LogEvery: tc.LogEvery, CkptEvery: tc.CkptEvery,
 		CkptInterval: ckptInterval(tc), Interrupt: o.Interrupt, ElapsedStart: elapsed0,
+		Resume:  train.Carry{Loss: st.LossSum, Steps: st.LossSteps},
 		Metrics: mf, Progress: o.Progress, Terminal: o.Terminal, StopAfter: o.stopAt, Graph: graphLoop(be, tc),
 		Checkpoint: func(step int) error {
 			st.Step, st.Elapsed = step, elapsed0+time.Since(loopStart).Seconds()
+			c := loop.Carry()
+			st.LossSum, st.LossSteps = c.Loss, c.Steps
 			if err := tr.Download(st); err != nil {
 				return err
 			}

@@ -108,6 +108,11 @@ type Loop struct {
 	// ElapsedStart is added to every Record's ElapsedS: the seconds the run
 	// had trained before a resume.
 	ElapsedStart float64
+	// Resume is the log interval a resumed run was checkpointed in (the
+	// Carry of its checkpoint), so that the first Record after First
+	// averages the same steps as without the interruption.
+	Resume Carry
+	carry  Carry // the interval at the checkpoint being written
 	// StopAfter > 0 ends the loop right after the checkpoint of that step,
 	// as if the process had been killed (tests of resume).
 	StopAfter int
@@ -119,6 +124,17 @@ type Loop struct {
 	// bit for bit.
 	Graph bool
 }
+
+// Carry is the part of a log interval a checkpoint cuts: the sum of the
+// step losses since the last Record and the number of those steps.
+type Carry struct {
+	Loss  float32
+	Steps int
+}
+
+// Carry returns the log interval cut by the checkpoint being written; the
+// Checkpoint hook stores it (model.Checkpoint.Carry) for Loop.Resume.
+func (l *Loop) Carry() Carry { return l.carry }
 
 // Summary is what a finished loop reports.
 type Summary struct {
@@ -152,6 +168,10 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 	lastLog, logStart, lastCkpt := start, first-1, start
 	res := Summary{Steps: first - 1}
 	losses := 0 // steps whose loss is in st.Loss
+	if first > 1 && l.Resume.Steps > 0 {
+		be.Upload(st.Loss, []float32{l.Resume.Loss})
+		losses = l.Resume.Steps
+	}
 	queue := func(step int) (lr float64, err error) {
 		src.Fill(be, x, y, uint64(step))
 		return s.Step(step), nil
@@ -211,7 +231,7 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 		}
 		if interrupted(l.Interrupt) && step != l.Steps {
 			if l.Checkpoint != nil {
-				if err := l.save(st, step); err != nil {
+				if err := l.save(st, step, losses); err != nil {
 					return fail(err)
 				}
 			}
@@ -221,7 +241,7 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 		}
 		byTime := l.CkptInterval > 0 && time.Since(lastCkpt) >= l.CkptInterval
 		if l.Checkpoint != nil && step != l.Steps && (byTime || l.CkptEvery > 0 && step%l.CkptEvery == 0) {
-			if err := l.save(st, step); err != nil {
+			if err := l.save(st, step, losses); err != nil {
 				return fail(err)
 			}
 			lastCkpt = time.Now()
@@ -234,7 +254,7 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 	pr.Done()
 	res.Seconds = time.Since(start).Seconds()
 	if l.Checkpoint != nil {
-		if err := l.save(st, res.Steps); err != nil {
+		if err := l.save(st, res.Steps, losses); err != nil {
 			return fail(err)
 		}
 	}
@@ -251,12 +271,22 @@ func interrupted(c <-chan struct{}) bool {
 	}
 }
 
-// save checks for divergence, then calls the checkpoint hook.
-func (l *Loop) save(st *Optim, step int) error {
+// save checks for divergence, then calls the checkpoint hook with the
+// carry of the log interval (losses steps in st.Loss).
+func (l *Loop) save(st *Optim, step, losses int) error {
 	// A NaN or infinite gradient norm between two logs shows only in the
 	// divergence flag.
 	if _, _, err := st.GradNorm(); err != nil {
 		return err
+	}
+	l.carry = Carry{Steps: losses}
+	if losses > 0 {
+		var sum [1]float32
+		st.be.Download(sum[:], st.Loss)
+		if err := st.be.Sync(); err != nil {
+			return err
+		}
+		l.carry.Loss = sum[0]
 	}
 	return l.Checkpoint(step)
 }
