@@ -70,6 +70,7 @@ func prepareImages(be compute.Backend, cfg config.Config, o Options, logf func(s
 	if err := s.ae.Save(aePath); err != nil {
 		return nil, err
 	}
+	removeState(o.Out, "autoencoder")
 	s.files = append(s.files, aePath)
 	if s.latents, err = s.ae.Encode(be, im.Train); err != nil {
 		return nil, err
@@ -133,6 +134,7 @@ func prepareImages(be compute.Backend, cfg config.Config, o Options, logf func(s
 			if err := s.cls.Save(clsPath); err != nil {
 				return nil, err
 			}
+			removeState(o.Out, "classifier")
 			s.files = append(s.files, clsPath)
 		}
 		if im.YTest != nil && im.NTest() > 0 {

@@ -76,8 +76,9 @@ func run(args []string) error {
 	if res.Interrupted != "" {
 		if strings.HasPrefix(res.Interrupted, "stage 2") {
 			fmt.Printf("interrupted: %s stopped after step %d of %d; its checkpoint is %s\n", res.Interrupted, res.Steps, cfg.Train.Steps, res.Ckpt)
-		} else {
-			fmt.Printf("interrupted: the %s stopped after step %d; it is not checkpointed and reruns from its start (the same result) on resume\n", res.Interrupted, res.Steps)
+		} else { // the autoencoder or the classifier
+			fmt.Printf("interrupted: the %s stopped after step %d; its state is %s\n", res.Interrupted, res.Steps,
+				filepath.Join(*out, res.Interrupted+".state.safetensors"))
 		}
 		fmt.Printf("continue with: %s -out %s -resume\n", self(), *out)
 		return nil

@@ -325,7 +325,7 @@ func writeLatents(t *testing.T, lat, labels string) {
 func TestReadmeResumeDigits(t *testing.T) {
 	dir := t.TempDir()
 	run := filepath.Join(dir, "digits")
-	args := append(append([]string{}, tinyImages...), "-set", "autoencoder.steps=100000", "-set", "train.steps=2000",
+	args := append(append([]string{}, tinyImages...), "-set", "autoencoder.steps=1500", "-set", "train.steps=2000",
 		"-set", "train.ckpt_every=50", "-out", run)
 	interruptWhen := func(args []string, ready func() bool) string {
 		cmd := exec.Command(filepath.Join(binDir, "train"), args...)
@@ -354,18 +354,22 @@ func TestReadmeResumeDigits(t *testing.T) {
 	if !strings.Contains(out, "the autoencoder stopped after step") {
 		t.Errorf("stage 1 interrupt:\n%s", out)
 	}
-	// Resumed as written but with a short stage 1 is a change of the
-	// configuration: refused. So shorten nothing; interrupt stage 2 of a
-	// run whose stage 1 is short instead.
+	if _, err := os.Stat(filepath.Join(run, "autoencoder.state.safetensors")); err != nil {
+		t.Errorf("no stage-1 state after the interrupt: %v", err)
+	}
 	refused(t, "train", []string{"-out", run, "-resume", "-set", "autoencoder.steps=20"}, "autoencoder.steps")
-	os.RemoveAll(run)
-	args = append(append([]string{}, tinyImages...), "-set", "train.steps=2000", "-set", "train.ckpt_every=50", "-out", run)
-	out = interruptWhen(args, func() bool {
+	// Resumed as written: stage 1 continues from its state, then stage 2
+	// starts, and is interrupted in turn.
+	cmdArgs := []string{"-out", run, "-resume"}
+	out = interruptWhen(cmdArgs, func() bool {
 		b, _ := os.ReadFile(filepath.Join(run, "metrics.jsonl"))
 		return len(b) > 0
 	})
-	if !strings.Contains(out, "stage 2 (the flow) stopped after step") {
+	if !strings.Contains(out, "stage 2 (the flow) stopped after step") || !strings.Contains(out, "autoencoder") {
 		t.Errorf("stage 2 interrupt:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(run, "autoencoder.state.safetensors")); err == nil {
+		t.Error("the stage-1 state is still there after stage 1 ended")
 	}
 	out, errOut, code := runCmd(t, "train", "-out", run, "-resume")
 	if code != 0 || !strings.Contains(out, "resuming") || !strings.Contains(out, "stage 1: resuming with") {
