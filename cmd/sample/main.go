@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/config"
@@ -201,7 +202,7 @@ func run(args []string) error {
 	st.Config.Sample.EMA = !*raw // the EMA weights unless -raw, whatever the run's sample.ema
 	xs, stats, err := generate.Flow(be, st, *n, labels, *cfgW, *seed, o)
 	if err != nil {
-		return err
+		return solveError(err)
 	}
 	fmt.Printf("%d samples with %s: NFE %d", *n, o.Method, stats.NFE)
 	if o.Method.Adaptive() {
@@ -301,7 +302,7 @@ func sampleImages(be compute.Backend, st *model.Checkpoint, ckpt, aeFile, clsFil
 	}
 	res, err := generate.SampleImages(be, st, ae, cls, r)
 	if err != nil {
-		return err
+		return solveError(err)
 	}
 	fmt.Println(res.Summary())
 	n := len(res.Pix) / (ae.H * ae.W)
@@ -326,6 +327,18 @@ func sampleImages(be compute.Backend, st *model.Checkpoint, ckpt, aeFile, clsFil
 		fmt.Printf("wrote %s\n", pngOut)
 	}
 	return nil
+}
+
+// solveError marks the failures of sampling that the user's settings cause
+// as input errors (exit status 2): dopri5 giving up or underflowing at the
+// tolerances and step budget asked for (or on a checkpoint whose velocity is
+// not finite), and a chunk (-batch) larger than the device's free memory.
+func solveError(err error) error {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "sample: dopri5: ") || (strings.HasPrefix(msg, "sample: ") && strings.Contains(msg, "samples at once need")) {
+		return cli.Input(err)
+	}
+	return err
 }
 
 func fileExists(p string) bool {

@@ -29,6 +29,9 @@ func refused(t *testing.T, name string, args []string, want string) {
 		strings.Contains(errOut, "panic") || strings.Contains(errOut, "goroutine") {
 		t.Errorf("%s %v: exit %d, stderr %q; want exit 2 and one line mentioning %q", name, args, code, errOut, want)
 	}
+	if strings.Contains(errOut, name+": "+name+": ") {
+		t.Errorf("%s %v: doubled prefix: %q", name, args, errOut)
+	}
 	if strings.Contains(errOut, ".tmp-") {
 		t.Errorf("%s %v: the message names a temporary file: %q", name, args, errOut)
 	}
@@ -116,6 +119,7 @@ func TestRefusedBeforeWork(t *testing.T) {
 		{"sample", []string{"-ckpt", good, "-npy", filepath.Join(dir, "missing", "s.npy")}, "-npy " + filepath.Join(dir, "missing", "s.npy")},
 		{"sample", []string{"-ckpt", good, "-png", dir}, "-png " + dir},
 		{"sample", []string{"-ckpt", good, "-class", "1"}, "unconditional model"},
+		{"sample", []string{"-ckpt", good, "-solver", "dopri5", "-max-steps", "1", "-rtol", "1e-6", "-atol", "1e-6"}, "sample: dopri5: gave up"},
 		{"bench", []string{"-d", "0"}, "-d 0"},
 		{"bench", []string{"-batch", "-3"}, "-batch -3"},
 		{"bench", []string{"-batch", "1000000", "-d", "8192", "-heads", "8"}, "lower"},
