@@ -104,12 +104,8 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	// table of tensors is small; check the size it implies against the
 	// file before any parameter buffer is allocated.
 	c.Model = NewDiT(mc)
-	stored := 0
-	for _, t := range byName {
-		stored += len(t.Data)
-	}
-	if c.Model.NParams > stored {
-		return nil, fmt.Errorf("%s (embedded config): describes a model of %d parameters, but the file holds %d floats in all", path, c.Model.NParams, stored)
+	if err := holds(path+" (embedded config)", byName, c.Model.NParams); err != nil {
+		return nil, err
 	}
 	get := func(prefix string, required bool) ([]float32, error) {
 		if _, ok := byName[prefix+c.Model.Tensors[0].Name]; !ok && !required {

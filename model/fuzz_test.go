@@ -48,7 +48,39 @@ func checkpointSeeds(t testing.TB) map[string][]byte {
 		"sample-steps-1e12": tinyCheckpoint(t, func(c *config.Config) { c.Sample.Steps = 1_000_000_000_000 }),
 		"layers-1000":       tinyCheckpoint(t, func(c *config.Config) { c.Model.Layers = 1000 }),
 		"wide-in-bounds":    tinyCheckpoint(t, func(c *config.Config) { c.Model.D, c.Model.MLPRatio = 65536, 64 }),
+		"autoencoder":       tinyFile(t, func(p string) error { return forgedAE(t, 2, 2).Save(p) }),
+		"autoencoder-huge":  tinyFile(t, func(p string) error { return forgedAE(t, 60000, 60000).Save(p) }),
+		"classifier": tinyFile(t, func(p string) error {
+			m, err := NewMLP("", []int{4, 3, 2})
+			if err != nil {
+				return err
+			}
+			return (&Classifier{Model: m, Params: make([]float32, m.NParams)}).Save(p)
+		}),
 	}
+}
+
+// forgedAE is an autoencoder of 4 pixels to 2 x 1 latents that claims images
+// of h x w in its metadata.
+func forgedAE(t testing.TB, h, w int) *AE {
+	m, err := NewAutoencoder(AEConfig{Pixels: 4, Hidden: []int{3}, T: 2, C: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &AE{Model: m, Params: make([]float32, m.NParams), H: h, W: w, Mean: []float32{0}, Std: []float32{1}}
+}
+
+// tinyFile returns the bytes that save writes to a file.
+func tinyFile(t testing.TB, save func(path string) error) []byte {
+	p := filepath.Join(t.TempDir(), "f.safetensors")
+	if err := save(p); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // FuzzLoadCheckpoint: any bytes load as a checkpoint whose buffers have the
@@ -63,6 +95,14 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		p := filepath.Join(dir, "ckpt.safetensors")
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
+		}
+		// The same bytes as the other files of a run: an autoencoder (of
+		// any image size, as bin/sample loads it) and a classifier.
+		if a, err := LoadAE(p, 0, 0, 2, 1); err == nil && len(a.Params) != a.Model.NParams {
+			t.Fatalf("autoencoder of %d parameters loaded %d", a.Model.NParams, len(a.Params))
+		}
+		if cl, err := LoadClassifier(p); err == nil && len(cl.Params) != cl.Model.NParams {
+			t.Fatalf("classifier of %d parameters loaded %d", cl.Model.NParams, len(cl.Params))
 		}
 		c, err := LoadCheckpoint(p)
 		if err != nil {
@@ -112,6 +152,26 @@ func TestFuzzSeeds(t *testing.T) {
 		}
 		if _, err := os.Stat(p); err != nil { // the content may lag the generator: any seed is a valid input
 			t.Errorf("seed %s missing (LATENTFLOW_FUZZ_SEEDS=1 go test -run TestFuzzSeeds ./model/): %v", p, err)
+		}
+	}
+}
+
+// A forged autoencoder.safetensors (bin/sample loads the one beside a
+// checkpoint for any image size) whose metadata claims huge images is one
+// error naming the file, before the model is allocated.
+func TestLoadAERefusesForgedSizes(t *testing.T) {
+	m, err := NewAutoencoder(AEConfig{Pixels: 4, Hidden: []int{3}, T: 1, C: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hw := range [][2]int{{1_000_000_000, 1_000_000_000}, {60000, 60000}} {
+		a := &AE{Model: m, Params: make([]float32, m.NParams), H: hw[0], W: hw[1], Mean: []float32{0, 0}, Std: []float32{1, 1}}
+		p := filepath.Join(t.TempDir(), "autoencoder.safetensors")
+		if err := a.Save(p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadAE(p, 0, 0, 1, 2); err == nil || !bytes.Contains([]byte(err.Error()), []byte(p)) {
+			t.Errorf("%v: LoadAE error %v, want one naming %s", hw, err, p)
 		}
 	}
 }
