@@ -11,6 +11,10 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
+// MaxFileBytes bounds the size of a config file (default.toml, every key
+// documented, is about 8 KB).
+const MaxFileBytes = 1 << 20
+
 // Load returns the default configuration overlaid with the TOML file at
 // path. It does not call Validate (Resolve does). Errors are *Error naming
 // the file: it cannot be read, a TOML syntax error (with its line), a key
@@ -25,6 +29,14 @@ func load(path string) (Config, []string, error) { return loadOver(Default(), pa
 
 // loadOver is load over the configuration base instead of Default().
 func loadOver(base Config, path string) (Config, []string, error) {
+	// A regular file of sane size: not a device or a pipe that never ends.
+	if st, err := os.Stat(path); err == nil && (!st.Mode().IsRegular() || st.Size() > MaxFileBytes) {
+		msg := "not a regular file"
+		if st.Mode().IsRegular() {
+			msg = fmt.Sprintf("%d bytes, more than the %d a config file may have", st.Size(), MaxFileBytes)
+		}
+		return Default(), nil, &Error{File: path, Msg: msg}
+	}
 	text, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError

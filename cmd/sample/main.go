@@ -168,9 +168,6 @@ func run(args []string) error {
 	if K > 0 && *class == "" {
 		fmt.Printf("no -class: sampling unconditionally (the null class of this class-conditional model, no guidance); -class C or -class all -per-class K draws classes\n")
 	}
-	if err := fitsHost(st, *n); err != nil {
-		return err
-	}
 	dev := st.Config.Device
 	if *device != "" {
 		dev = *device
@@ -178,6 +175,9 @@ func run(args []string) error {
 	be, err := gpu.Open(dev)
 	if err != nil {
 		return cli.Input(err)
+	}
+	if err := fitsHost(be, st, *n); err != nil {
+		return err
 	}
 	if *raw {
 		st.Config.Sample.EMA = false
@@ -257,8 +257,11 @@ func writable(flag, path string) error {
 
 // fitsHost refuses -n samples whose results (the samples, and for an
 // image run their latents and the decoded images with their copies for the
-// files) need more host memory than is available.
-func fitsHost(st *model.Checkpoint, n int) error {
+// files) and, on a backend without device memory of its own (the CPU), the
+// forward pass of a chunk of sample.batch need more host memory than is
+// available. (On CUDA, sample.Generate checks the chunk against the
+// device's free memory.)
+func fitsHost(be compute.Backend, st *model.Checkpoint, n int) error {
 	avail, ok := sysmem.Available()
 	if !ok {
 		return nil
@@ -271,6 +274,14 @@ func fitsHost(st *model.Checkpoint, n int) error {
 	if need := 4 * floats; need > float64(avail) {
 		return cli.Inputf("-n %d: the samples need about %.1f GiB of host memory, but %.1f GiB are available: lower -n (or draw several times with -seed)",
 			n, need/(1<<30), float64(avail)/(1<<30))
+	}
+	if _, device := be.(interface{ MemInfo() (int64, int64, error) }); !device {
+		b := min(n, st.Config.Sample.Batch)
+		chunk := 4 * float64(sample.SampleFloats(st.Model, 1)) * float64(b)
+		if need := 4*floats + chunk; need > float64(avail) {
+			return cli.Inputf("sample.batch = %d: solving %d samples at once needs about %.1f GiB of host memory, but %.1f GiB are available: lower -batch",
+				st.Config.Sample.Batch, b, chunk/(1<<30), float64(avail)/(1<<30))
+		}
 	}
 	return nil
 }

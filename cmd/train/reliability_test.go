@@ -16,6 +16,7 @@ import (
 
 	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/data"
+	"github.com/latentflow/latentflow/internal/sysmem"
 	"github.com/latentflow/latentflow/model"
 )
 
@@ -110,6 +111,8 @@ func TestRefusedBeforeWork(t *testing.T) {
 		{"sample", []string{"-ckpt", ck("wide")}, "parameters"},
 		{"sample", []string{"-ckpt", good, "-n", "1000000000"}, "-n 1000000000"},
 		{"sample", []string{"-ckpt", ck("fat"), "-n", "90000000"}, "lower -n"},
+		{"train", []string{"-config", "/dev/zero"}, "/dev/zero: not a regular file"},
+		{"sample", []string{"-ckpt", "/dev/zero"}, "/dev/zero"},
 		{"sample", []string{"-ckpt", good, "-cfg", "-2"}, "-cfg -2"},
 		{"sample", []string{"-ckpt", good, "-steps", "0"}, "-steps 0"},
 		{"sample", []string{"-ckpt", good, "-steps", "1000000"}, "-steps 1000000"},
@@ -123,6 +126,14 @@ func TestRefusedBeforeWork(t *testing.T) {
 		{"bench", []string{"-d", "0"}, "-d 0"},
 		{"bench", []string{"-batch", "-3"}, "-batch -3"},
 		{"bench", []string{"-batch", "1000000", "-d", "8192", "-heads", "8"}, "lower"},
+	}
+	// A chunk of 300000 of these latents solved at once needs about 73 GiB.
+	if avail, ok := sysmem.Available(); ok && avail < 60<<30 {
+		cases = append(cases, struct {
+			cmd  string
+			args []string
+			want string
+		}{"sample", []string{"-ckpt", ck("fat"), "-n", "300000", "-batch", "1048576"}, "lower -batch"})
 	}
 	for _, c := range cases {
 		refused(t, c.cmd, c.args, c.want)
