@@ -80,6 +80,28 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	// The data (and a given autoencoder) are read and checked before the
+	// run directory is touched.
+	var (
+		src  *source
+		img  *imageStage
+		rows []float32
+		ys   []float32
+	)
+	switch {
+	case cfg.Data.Latents():
+		if rows, ys, err = LoadLatents(cfg); err != nil {
+			return nil, input("", err)
+		}
+	case cfg.Data.Images():
+		if img, err = loadImageInputs(cfg); err != nil {
+			return nil, err
+		}
+	default:
+		if src, err = newToySource(cfg, mc); err != nil {
+			return nil, input("", err)
+		}
+	}
 	if err := prepareDir(o.Out); err != nil {
 		return nil, err
 	}
@@ -97,20 +119,12 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 		return nil, fmt.Errorf("writing %s: %w", cfgPath, err)
 	}
 	res.Files = append(res.Files, cfgPath)
-	var (
-		src *source
-		img *imageStage
-	)
 	switch {
 	case cfg.Data.Latents():
-		rows, labels, err := LoadLatents(cfg)
-		if err != nil {
-			return nil, input("", err)
-		}
 		logf("imported latents: %d rows of %d x %d from %s", len(rows)/(mc.T*mc.C), mc.T, mc.C, cfg.Data.NPY)
-		src = newArraySource(rows, labels, mc, cfg.Seed)
+		src = newArraySource(rows, ys, mc, cfg.Seed)
 	case cfg.Data.Images():
-		if img, err = prepareImages(be, cfg, o, logf); err != nil {
+		if img, err = prepareImages(be, img, o, logf); err != nil {
 			var ie *interruptedError
 			if errors.As(err, &ie) {
 				res.Interrupted, res.Steps = ie.stage, ie.step
@@ -122,14 +136,8 @@ func Run(cfg config.Config, o Options) (*Result, error) {
 		src = newArraySource(img.latents, floats(img.images.YTrain), mc, cfg.Seed)
 		if mc.NumClasses == 0 {
 			src.labels = nil
-		} else if mc.NumClasses < img.images.Classes {
-			return nil, input("", fmt.Errorf("model.num_classes = %d, but %s has %d classes", mc.NumClasses, img.images.Name, img.images.Classes))
 		}
 		src.mean, src.std = img.ae.Mean, img.ae.Std
-	default:
-		if src, err = newToySource(cfg, mc); err != nil {
-			return nil, input("", err)
-		}
 	}
 
 	st := &model.Checkpoint{Config: cfg, Model: m, Mean: src.mean, Std: src.std}
