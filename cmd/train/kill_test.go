@@ -57,6 +57,7 @@ func TestKillResume(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
 	landed, runs, finished := 0, 0, 0
+	withCkpt, withTemp := 0, 0 // kills after the first checkpoint; kills that left a temporary file
 	run := ""
 	for landed < kills {
 		if run == "" {
@@ -90,7 +91,11 @@ func TestKillResume(t *testing.T) {
 		switch {
 		case killed:
 			landed++
+			if tmp, _ := filepath.Glob(filepath.Join(run, ".*.tmp-*")); len(tmp) > 0 {
+				withTemp++
+			}
 			if _, serr := os.Stat(filepath.Join(run, "ckpt.safetensors")); serr == nil {
+				withCkpt++
 				if _, lerr := model.LoadCheckpoint(filepath.Join(run, "ckpt.safetensors")); lerr != nil {
 					t.Fatalf("kill %d after %v: the checkpoint does not load: %v", landed, wait, lerr)
 				}
@@ -111,8 +116,8 @@ func TestKillResume(t *testing.T) {
 		finished++
 		checkLikeReference(t, run, refMetrics, refState)
 	}
-	t.Logf("%d of %d kills landed during %d runs; every run resumed to the end equals the uninterrupted one (%d compared)",
-		landed, kills, runs, finished)
+	t.Logf("%d of %d kills landed during %d runs (%d after a checkpoint, %d leaving a temporary file); every run resumed to the end equals the uninterrupted one (%d compared)",
+		landed, kills, runs, withCkpt, withTemp, finished)
 }
 
 func isKilled(err error) bool {
