@@ -132,7 +132,10 @@ type Train struct {
 	EMADecay    float64 `toml:"ema_decay"`    // decay of the exponential moving average of the weights, in [0,1); 0 = no EMA
 	LogEvery    int     `toml:"log_every"`    // steps between lines of metrics.jsonl
 	CkptEvery   int     `toml:"ckpt_every"`   // steps between checkpoints (one is always written at the end); 0 = only at the end
-	Plots       bool    `toml:"plots"`        // write PNG figures at the end of training
+	// CkptMinutes also checkpoints when this many minutes of wall time have
+	// passed since the last checkpoint (every stage); 0 = by steps only.
+	CkptMinutes float64 `toml:"ckpt_minutes"`
+	Plots       bool    `toml:"plots"` // write PNG figures at the end of training
 	// Graph, on a device that can capture (device = "cuda"), captures one
 	// training step as a CUDA graph and replays it every step, its per-step
 	// values read from a step counter on the device; false queues each step
@@ -225,7 +228,8 @@ func Default() Config {
 			GradClip:    1,
 			EMADecay:    0.999,
 			LogEvery:    100,
-			CkptEvery:   1000,
+			CkptEvery:   250,
+			CkptMinutes: 10,
 			Plots:       true,
 			Graph:       true,
 		},

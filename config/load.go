@@ -11,6 +11,10 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
+// MaxFileBytes bounds the size of a config file (default.toml, every key
+// documented, is about 8 KB).
+const MaxFileBytes = 1 << 20
+
 // Load returns the default configuration overlaid with the TOML file at
 // path. It does not call Validate (Resolve does). Errors are *Error naming
 // the file: it cannot be read, a TOML syntax error (with its line), a key
@@ -21,7 +25,18 @@ func Load(path string) (Config, error) {
 	return c, err
 }
 
-func load(path string) (Config, []string, error) {
+func load(path string) (Config, []string, error) { return loadOver(Default(), path) }
+
+// loadOver is load over the configuration base instead of Default().
+func loadOver(base Config, path string) (Config, []string, error) {
+	// A regular file of sane size: not a device or a pipe that never ends.
+	if st, err := os.Stat(path); err == nil && (!st.Mode().IsRegular() || st.Size() > MaxFileBytes) {
+		msg := "not a regular file"
+		if st.Mode().IsRegular() {
+			msg = fmt.Sprintf("%d bytes, more than the %d a config file may have", st.Size(), MaxFileBytes)
+		}
+		return Default(), nil, &Error{File: path, Msg: msg}
+	}
 	text, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError
@@ -30,7 +45,7 @@ func load(path string) (Config, []string, error) {
 		}
 		return Default(), nil, &Error{File: path, Msg: "cannot read the config file", Err: err}
 	}
-	return parse(path, text)
+	return parseOver(base, path, text)
 }
 
 // Parse is Load for a file's contents; name is used in errors.
@@ -42,7 +57,12 @@ func Parse(name string, text []byte) (Config, error) {
 // parse decodes text over Default() and also returns the leaf keys the text
 // sets.
 func parse(name string, text []byte) (Config, []string, error) {
-	c := Default()
+	return parseOver(Default(), name, text)
+}
+
+// parseOver is parse over the configuration base instead of Default().
+func parseOver(base Config, name string, text []byte) (Config, []string, error) {
+	c := base
 
 	// Pass 1: syntax, and the type of every known key, into a generic map,
 	// so that errors can name the key and value exactly.
@@ -200,12 +220,17 @@ func (c *Config) set(assign string) (string, error) {
 // then Validate. A validation error names the source of the bad value: the
 // file, "-set", or none for a default.
 func Resolve(path string, sets []string) (Config, error) {
-	c := Default()
+	return resolveOver(Default(), path, sets)
+}
+
+// resolveOver is Resolve starting from base instead of Default().
+func resolveOver(base Config, path string, sets []string) (Config, error) {
+	c := base
 	origin := map[string]string{}
 	if path != "" {
 		var keys []string
 		var err error
-		if c, keys, err = load(path); err != nil {
+		if c, keys, err = loadOver(base, path); err != nil {
 			return Default(), err
 		}
 		for _, k := range keys {

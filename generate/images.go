@@ -44,12 +44,16 @@ func Flow(be compute.Backend, st *model.Checkpoint, n int, labels []float32, cfg
 
 // SampleRequest says what SampleImages draws.
 type SampleRequest struct {
-	N          int     // samples in all
-	Class      int     // the class of every sample when !AllClasses (class-conditional models)
-	AllClasses bool    // cycle through the classes: sample i has class i mod K
-	PerClass   int     // columns of the class grid (AllClasses)
-	CFG        float64 // guidance weight (1 = none)
-	Seed       uint64  // seed of the initial noise (the run's seed in a run)
+	N          int  // samples in all
+	Class      int  // the class of every sample when !AllClasses (class-conditional models)
+	AllClasses bool // cycle through the classes: sample i has class i mod K
+	// Unconditional samples a class-conditional model with the null class
+	// (no class asked for, no guidance, not scored); Class and AllClasses
+	// are ignored.
+	Unconditional bool
+	PerClass      int     // columns of the class grid (AllClasses)
+	CFG           float64 // guidance weight (1 = none)
+	Seed          uint64  // seed of the initial noise (the run's seed in a run)
 }
 
 // ImageSamples are decoded samples and their scores.
@@ -78,7 +82,7 @@ func SampleImages(be compute.Backend, st *model.Checkpoint, ae *model.AE, cls *m
 	n := r.N
 	var labels []float32
 	out := &ImageSamples{H: ae.H, W: ae.W, K: mc.NumClasses, CFG: r.CFG, Accuracy: -1, Method: string(o.Method), PerClass: r.PerClass}
-	if mc.NumClasses > 0 {
+	if mc.NumClasses > 0 && !r.Unconditional {
 		if r.AllClasses {
 			n = max(n, mc.NumClasses*max(1, r.PerClass))
 			n -= n % mc.NumClasses

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -25,6 +26,14 @@ type Checkpoint struct {
 	M, V   []float32 // AdamW moments
 	Mean   []float32 // (C) per-channel data mean subtracted before training
 	Std    []float32 // (C) per-channel data std divided out before training
+	// Elapsed is the wall time in seconds the flow's training loop has run
+	// up to Step, over every resume (metrics.jsonl elapsed_s continues it).
+	Elapsed float64
+	// LossSum and LossSteps are the log interval the checkpoint cuts (the
+	// loss summed over the LossSteps steps since the last metrics record),
+	// so that a resumed run logs the same means (train.Loop.Resume).
+	LossSum   float32
+	LossSteps int
 }
 
 // ConfigFrom maps the [model] section to the DiT's configuration.
@@ -52,7 +61,10 @@ func (c *Checkpoint) Save(path string) error {
 	C := len(c.Mean)
 	ts = append(ts, safetensors.Tensor{Name: "data.mean", Shape: []int{C}, Data: c.Mean},
 		safetensors.Tensor{Name: "data.std", Shape: []int{C}, Data: c.Std})
-	return writeFile(path, checkpointFormat, "checkpoint", ts, map[string]string{"step": strconv.Itoa(c.Step), "config": string(text)})
+	meta := map[string]string{"step": strconv.Itoa(c.Step), "config": string(text),
+		"elapsed_s": strconv.FormatFloat(c.Elapsed, 'f', 3, 64),
+		"loss_sum":  strconv.FormatFloat(float64(c.LossSum), 'g', -1, 32), "loss_steps": strconv.Itoa(c.LossSteps)}
+	return writeFile(path, checkpointFormat, "checkpoint", ts, meta)
 }
 
 // LoadCheckpoint reads and checks a checkpoint written by Save.
@@ -75,7 +87,26 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err := mc.Validate(); err != nil {
 		return nil, fmt.Errorf("%s (embedded config): %w", path, err)
 	}
+	if e, ok := meta["elapsed_s"]; ok { // absent in checkpoints written before it
+		if c.Elapsed, err = strconv.ParseFloat(e, 64); err != nil || !(c.Elapsed >= 0) || math.IsInf(c.Elapsed, 0) {
+			return nil, fmt.Errorf("%s: bad elapsed_s %q in metadata", path, e)
+		}
+	}
+	if ls, ok := meta["loss_steps"]; ok { // absent in checkpoints written before it
+		sum, err1 := strconv.ParseFloat(meta["loss_sum"], 32)
+		steps, err2 := strconv.Atoi(ls)
+		if err1 != nil || err2 != nil || steps < 0 || steps > c.Step || math.IsNaN(sum) || math.IsInf(sum, 0) {
+			return nil, fmt.Errorf("%s: bad loss_sum %q or loss_steps %q in metadata", path, meta["loss_sum"], ls)
+		}
+		c.LossSum, c.LossSteps = float32(sum), steps
+	}
+	// The embedded config is within the sanity bounds (Validate), so the
+	// table of tensors is small; check the size it implies against the
+	// file before any parameter buffer is allocated.
 	c.Model = NewDiT(mc)
+	if err := holds(path+" (embedded config)", byName, c.Model.NParams); err != nil {
+		return nil, err
+	}
 	get := func(prefix string, required bool) ([]float32, error) {
 		if _, ok := byName[prefix+c.Model.Tensors[0].Name]; !ok && !required {
 			return nil, nil // an optional part (EMA, moments) absent as a whole

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/latentflow/latentflow/philox"
 	"github.com/latentflow/latentflow/safetensors"
@@ -175,4 +176,67 @@ func readStats(path string, byName map[string]safetensors.Tensor, meanName, stdN
 		}
 	}
 	return mean, std, nil
+}
+
+// stageFormat names the layout of stage checkpoints (metadata "format").
+const stageFormat = "latentflow/stage-v1"
+
+// StageState is the training state of a stage of an image run (the
+// autoencoder, the classifier) cut by a checkpoint: its step, weights and
+// AdamW moments in the stage model's flat layout, and the log interval and
+// wall time the checkpoint cuts (as in Checkpoint).
+type StageState struct {
+	Step         int
+	Params, M, V []float32
+	LossSum      float32
+	LossSteps    int
+	Elapsed      float64
+}
+
+// SaveStage writes the state s of the stage named stage, a model with
+// layout l, atomically.
+func (l *Layout) SaveStage(path, stage string, s *StageState) error {
+	var ts []safetensors.Tensor
+	for _, p := range []struct {
+		prefix string
+		flat   []float32
+	}{{"", s.Params}, {"adam_m.", s.M}, {"adam_v.", s.V}} {
+		ts = append(ts, l.SafeTensors(p.prefix, p.flat)...)
+	}
+	meta := map[string]string{"stage": stage, "step": strconv.Itoa(s.Step),
+		"loss_sum": strconv.FormatFloat(float64(s.LossSum), 'g', -1, 32), "loss_steps": strconv.Itoa(s.LossSteps),
+		"elapsed_s": strconv.FormatFloat(s.Elapsed, 'f', 3, 64)}
+	return writeFile(path, stageFormat, stage+" state", ts, meta)
+}
+
+// LoadStage reads a state written by SaveStage for the stage named stage,
+// checking it against the layout l.
+func (l *Layout) LoadStage(path, stage string) (*StageState, error) {
+	byName, meta, err := readFile(path, stageFormat, stage+" state")
+	if err != nil {
+		return nil, err
+	}
+	if meta["stage"] != stage {
+		return nil, fmt.Errorf("%s: the state of stage %q, want %q", path, meta["stage"], stage)
+	}
+	s := &StageState{}
+	sum, err1 := strconv.ParseFloat(meta["loss_sum"], 32)
+	s.Step, err = strconv.Atoi(meta["step"])
+	steps, err2 := strconv.Atoi(meta["loss_steps"])
+	el, err3 := strconv.ParseFloat(meta["elapsed_s"], 64)
+	if err != nil || err1 != nil || err2 != nil || err3 != nil || s.Step < 1 || steps < 0 || steps > s.Step ||
+		math.IsNaN(sum) || math.IsInf(sum, 0) || !(el >= 0) || math.IsInf(el, 0) {
+		return nil, fmt.Errorf("%s: bad step, loss_sum, loss_steps or elapsed_s in metadata", path)
+	}
+	s.LossSum, s.LossSteps, s.Elapsed = float32(sum), steps, el
+	if s.Params, err = l.Gather(path, "", byName); err != nil {
+		return nil, err
+	}
+	if s.M, err = l.Gather(path, "adam_m.", byName); err != nil {
+		return nil, err
+	}
+	if s.V, err = l.Gather(path, "adam_v.", byName); err != nil {
+		return nil, err
+	}
+	return s, nil
 }

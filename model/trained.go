@@ -76,6 +76,9 @@ func LoadAE(path string, h, w, T, C int) (*AE, error) {
 			return nil, err
 		}
 	}
+	if a.H > 1<<16 || a.W > 1<<16 || cfg.T > 1<<16 || cfg.C > 1<<16 {
+		return nil, fmt.Errorf("%s: autoencoder for %dx%d images and %dx%d latents: each at most 65536", path, a.H, a.W, cfg.T, cfg.C)
+	}
 	if (h > 0 && (a.H != h || a.W != w)) || cfg.T != T || cfg.C != C {
 		return nil, fmt.Errorf("%s: autoencoder for %dx%d images and %dx%d latents, but this run has %dx%d images and model.tokens x model.chans = %dx%d",
 			path, a.H, a.W, cfg.T, cfg.C, h, w, T, C)
@@ -100,6 +103,9 @@ func LoadAE(path string, h, w, T, C int) (*AE, error) {
 	}
 	if a.Model, err = NewAutoencoder(cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := holds(path, byName, a.Model.NParams); err != nil {
+		return nil, err
 	}
 	if a.Params, err = a.Model.Gather(path, "", byName); err != nil {
 		return nil, err
@@ -259,9 +265,25 @@ func LoadClassifier(path string) (*Classifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := holds(path, byName, m.NParams); err != nil {
+		return nil, err
+	}
 	params, err := m.Gather(path, "", byName)
 	if err != nil {
 		return nil, err
 	}
 	return &Classifier{Model: m, Params: params}, nil
+}
+
+// holds returns an error when the tensors of a file hold fewer floats than
+// the n parameters its metadata describes, before they are allocated.
+func holds(path string, byName map[string]safetensors.Tensor, n int) error {
+	stored := 0
+	for _, t := range byName {
+		stored += len(t.Data)
+	}
+	if n > stored {
+		return fmt.Errorf("%s: its metadata describes a model of %d parameters, but the file holds %d floats in all", path, n, stored)
+	}
+	return nil
 }

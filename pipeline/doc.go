@@ -16,7 +16,19 @@
 // and labels.npy (the latent cache), reconstructions.png,
 // classifier.safetensors, classifier_metrics.jsonl, samples*.npy,
 // samples.png, ae_loss.png and eval.json. Result.Files lists every file
-// written.
+// written. While the autoencoder or the classifier trains, its checkpoint
+// is autoencoder.state.safetensors or classifier.state.safetensors
+// (removed when the stage ends).
+//
+// # Before anything is written
+//
+// Run checks everything it can before it allocates or writes: the model
+// shape, the memory estimate of the whole run against the machine's
+// (CheckMemory), the checkpoint to resume (same model, data and
+// optimisation: config.Resumable), and that the run directory can be
+// written; it then removes the temporary files a killed run left there. A
+// closed Options.Interrupt (a signal) ends the stage that trains after its
+// current step with a checkpoint (Result.Interrupted).
 //
 // # Error handling
 //

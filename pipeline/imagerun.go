@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -31,23 +32,37 @@ type imageStage struct {
 	files   []string // the files written before the flow trains
 }
 
-// prepareImages loads the images, runs stage 1 (or loads the autoencoder),
-// encodes the training set once (the flow never runs the encoder), scores the
-// reconstructions and trains the classifier.
-func prepareImages(be compute.Backend, cfg config.Config, o Options, logf func(string, ...any)) (*imageStage, error) {
+// loadImageInputs loads what an image run reads before it writes anything:
+// the images and, when autoencoder.checkpoint names one, the autoencoder,
+// checked against the model (num_classes, latent shape).
+func loadImageInputs(cfg config.Config) (*imageStage, error) {
 	im, err := LoadImages(cfg)
 	if err != nil {
 		return nil, input("", err)
 	}
-	logf("%s: %d training and %d test images of %dx%d", im.Name, im.NTrain(), im.NTest(), im.H, im.W)
+	if mc := cfg.Model.NumClasses; mc > 0 && mc < im.Classes {
+		return nil, input("", fmt.Errorf("model.num_classes = %d, but %s has %d classes", mc, im.Name, im.Classes))
+	}
 	s := &imageStage{cfg: cfg, images: im, eval: map[string]any{"data": im.Name}}
+	if p := cfg.Autoencoder.Checkpoint; p != "" {
+		if s.ae, err = model.LoadAE(p, im.H, im.W, cfg.Model.Tokens, cfg.Model.Chans); err != nil {
+			return nil, input("autoencoder.checkpoint", err)
+		}
+	}
+	return s, nil
+}
+
+// prepareImages runs stage 1 of s (loadImageInputs) or loads its
+// autoencoder, encodes the training set once (the flow never runs the
+// encoder), scores the reconstructions and trains the classifier.
+func prepareImages(be compute.Backend, s *imageStage, o Options, logf func(string, ...any)) (*imageStage, error) {
+	cfg, im := s.cfg, s.images
+	var err error
+	logf("%s: %d training and %d test images of %dx%d", im.Name, im.NTrain(), im.NTest(), im.H, im.W)
 	T, C := cfg.Model.Tokens, cfg.Model.Chans
 	aePath := filepath.Join(o.Out, generate.AEFile)
 	switch {
-	case cfg.Autoencoder.Checkpoint != "":
-		if s.ae, err = model.LoadAE(cfg.Autoencoder.Checkpoint, im.H, im.W, T, C); err != nil {
-			return nil, input("autoencoder.checkpoint", err)
-		}
+	case cfg.Autoencoder.Checkpoint != "": // loaded by loadImageInputs
 		logf("stage 1: loaded the autoencoder %s (%d parameters)", cfg.Autoencoder.Checkpoint, s.ae.Model.NParams)
 	case o.Resume && exists(aePath):
 		if s.ae, err = model.LoadAE(aePath, im.H, im.W, T, C); err != nil {
@@ -69,6 +84,7 @@ func prepareImages(be compute.Backend, cfg config.Config, o Options, logf func(s
 	if err := s.ae.Save(aePath); err != nil {
 		return nil, err
 	}
+	removeState(o.Out, "autoencoder")
 	s.files = append(s.files, aePath)
 	if s.latents, err = s.ae.Encode(be, im.Train); err != nil {
 		return nil, err
@@ -132,6 +148,7 @@ func prepareImages(be compute.Backend, cfg config.Config, o Options, logf func(s
 			if err := s.cls.Save(clsPath); err != nil {
 				return nil, err
 			}
+			removeState(o.Out, "classifier")
 			s.files = append(s.files, clsPath)
 		}
 		if im.YTest != nil && im.NTest() > 0 {
@@ -188,7 +205,7 @@ func (s *imageStage) finish(be compute.Backend, st *model.Checkpoint, o Options,
 	}
 	p := filepath.Join(dir, EvalFile)
 	if err := atomicfile.WriteBytes(p, append(b, '\n')); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("writing %s: %w", p, err)
 	}
 	return append(files, p), nil
 }

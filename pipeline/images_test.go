@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -116,5 +117,49 @@ func TestClassifier(t *testing.T) {
 	back, err := model.LoadClassifier(p)
 	if err != nil || !slices.Equal(back.Params, cl.Params) || !slices.Equal(back.Model.Sizes, cl.Model.Sizes) {
 		t.Errorf("classifier checkpoint does not round-trip (err %v)", err)
+	}
+}
+
+// Stage 1 interrupted after its first step writes its state and a resume
+// continues it: the same autoencoder and the same metrics as without the
+// interruption; the state file is gone once the stage is done.
+func TestStageInterruptResumes(t *testing.T) {
+	c := tinyImageConfig()
+	c.Train.LogEvery = 4
+	im, err := LoadImages(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := cpu.New(0)
+	full, cut := t.TempDir(), t.TempDir()
+	want, err := TrainAE(be, c, im, filepath.Join(full, "ae.jsonl"), Options{Out: full})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	close(stop)
+	_, err = TrainAE(be, c, im, filepath.Join(cut, "ae.jsonl"), Options{Out: cut, Interrupt: stop})
+	var ie *interruptedError
+	if !errors.As(err, &ie) || ie.step != 1 {
+		t.Fatalf("interrupted stage: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cut, "autoencoder.state.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := TrainAE(be, c, im, filepath.Join(cut, "ae.jsonl"), Options{Out: cut, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Params, want.Params) {
+		t.Error("the resumed autoencoder differs from the uninterrupted one")
+	}
+	a, b := readRecords(t, filepath.Join(full, "ae.jsonl")), readRecords(t, filepath.Join(cut, "ae.jsonl"))
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("%d and %d records", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Step != b[i].Step || a[i].Loss != b[i].Loss || a[i].GradNorm != b[i].GradNorm {
+			t.Errorf("record %d: %+v resumed, %+v uninterrupted", i, b[i], a[i])
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/sample"
+	"github.com/latentflow/latentflow/train"
 )
 
 // tinyRunConfig is a small 2D checkerboard run.
@@ -199,4 +201,53 @@ func TestFiguresWithChunks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A checkpoint that cuts a log interval (step 14 of intervals of 5) carries
+// the interval's partial loss: the resumed run writes the same metrics
+// (step, loss, gradient norm, learning rate) as the uninterrupted one.
+func TestResumeMidIntervalKeepsMetrics(t *testing.T) {
+	dir := t.TempDir()
+	full, half := filepath.Join(dir, "full"), filepath.Join(dir, "half")
+	cfg := tinyRunConfig(20)
+	if _, err := Run(cfg, Options{Out: full}); err != nil {
+		t.Fatal(err)
+	}
+	cut := cfg
+	cut.Train.CkptEvery = 7
+	if _, err := runUntil(cut, half, 14); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(cut, Options{Out: half, Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := readRecords(t, filepath.Join(full, "metrics.jsonl")), readRecords(t, filepath.Join(half, "metrics.jsonl"))
+	if len(a) != 4 || len(a) != len(b) {
+		t.Fatalf("%d and %d records, want 4", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Step != b[i].Step || a[i].Loss != b[i].Loss || a[i].GradNorm != b[i].GradNorm || a[i].LR != b[i].LR {
+			t.Errorf("record %d: %+v after resume, %+v uninterrupted", i, b[i], a[i])
+		}
+	}
+	if !(b[3].ElapsedS >= b[2].ElapsedS) {
+		t.Errorf("elapsed_s went back at the resume: %v then %v", b[2].ElapsedS, b[3].ElapsedS)
+	}
+}
+
+func readRecords(t *testing.T, path string) []train.Record {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []train.Record
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r train.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
 }

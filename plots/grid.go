@@ -49,5 +49,8 @@ func ImageGrid(path string, pix []float32, n, h, w, cols, scale int) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, buf.Bytes())
+	if err := atomicfile.WriteBytes(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("plots: write %s: %w", path, err)
+	}
+	return nil
 }

@@ -126,13 +126,13 @@ func Write(path string, tensors []Tensor, meta map[string]string) error {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return &Error{File: path, Msg: "cannot create a temporary file", Err: err}
+		return &Error{File: path, Msg: "cannot create a temporary file beside it", Err: pathless(err)}
 	}
 	tmp := f.Name()
 	fail := func(msg string, err error) error {
 		f.Close()
 		os.Remove(tmp)
-		return &Error{File: path, Msg: msg, Err: err}
+		return &Error{File: path, Msg: msg, Err: pathless(err)}
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var n [8]byte
@@ -143,21 +143,21 @@ func Write(path string, tensors []Tensor, meta map[string]string) error {
 		writeData(w, t.Data, scratch)
 	}
 	if err := w.Flush(); err != nil {
-		return fail("cannot write "+tmp, err)
+		return fail("cannot write", err)
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return fail("cannot set the mode of "+tmp, err)
+		return fail("cannot set the file mode", err)
 	}
 	if err := f.Sync(); err != nil {
-		return fail("cannot sync "+tmp, err)
+		return fail("cannot sync", err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
-		return &Error{File: path, Msg: "cannot close " + tmp, Err: err}
+		return &Error{File: path, Msg: "cannot close", Err: pathless(err)}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return &Error{File: path, Msg: "cannot rename " + tmp, Err: err}
+		return &Error{File: path, Msg: "cannot rename the temporary file over it", Err: pathless(err)}
 	}
 	// Make the rename itself durable; not every system can sync a
 	// directory, so this is best effort.
@@ -485,4 +485,18 @@ func checkEntry(name string, raw json.RawMessage, bufLen int64) (entry, error) {
 		return entry{}, fmt.Errorf("tensor %q has shape %v (%d bytes of F32) but data_offsets [%d, %d] (%d bytes)", name, *r.Shape, nbytes, begin, end, end-begin)
 	}
 	return entry{name: name, shape: shape, begin: begin, end: end}, nil
+}
+
+// pathless drops the path of an *os.PathError or *os.LinkError: the
+// temporary file's name, which the user never gave (Error names the file).
+func pathless(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

@@ -22,7 +22,8 @@
 //	                  Optim.update                   (GradClipScale, Schedule.LR, AdamWStepDev)
 //	                  EMA
 //	  at log steps    Optim.GradNorm; read and reset Loss; Record -> metrics.jsonl
-//	  every CkptEvery Optim.GradNorm (divergence); Checkpoint hook
+//	  every CkptEvery, every CkptInterval of wall time, on Interrupt:
+//	                  Optim.GradNorm (divergence); the Carry of the log interval; Checkpoint hook
 //
 // Every random number of a step comes from the Philox streams keyed by
 // (seed, step, stream) (package philox's table), so a resumed run continues

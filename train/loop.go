@@ -97,6 +97,22 @@ type Loop struct {
 	Metrics    io.Writer // JSON lines of Record (nil: none)
 	Progress   io.Writer // the progress display (nil: none)
 	Terminal   bool      // Progress is a terminal: one line rewritten in place
+	// CkptInterval > 0 also calls Checkpoint after the step that ends
+	// CkptInterval of wall time since the loop started or last checkpointed
+	// (train.ckpt_minutes).
+	CkptInterval time.Duration
+	// Interrupt, when closed (a signal), ends the loop after the step that
+	// is running: Checkpoint is called for that step and Run returns with
+	// Summary.Interrupted.
+	Interrupt <-chan struct{}
+	// ElapsedStart is added to every Record's ElapsedS: the seconds the run
+	// had trained before a resume.
+	ElapsedStart float64
+	// Resume is the log interval a resumed run was checkpointed in (the
+	// Carry of its checkpoint), so that the first Record after First
+	// averages the same steps as without the interruption.
+	Resume Carry
+	carry  Carry // the interval at the checkpoint being written
 	// StopAfter > 0 ends the loop right after the checkpoint of that step,
 	// as if the process had been killed (tests of resume).
 	StopAfter int
@@ -109,12 +125,26 @@ type Loop struct {
 	Graph bool
 }
 
+// Carry is the part of a log interval a checkpoint cuts: the sum of the
+// step losses since the last Record and the number of those steps.
+type Carry struct {
+	Loss  float32
+	Steps int
+}
+
+// Carry returns the log interval cut by the checkpoint being written; the
+// Checkpoint hook stores it (model.Checkpoint.Carry) for Loop.Resume.
+func (l *Loop) Carry() Carry { return l.carry }
+
 // Summary is what a finished loop reports.
 type Summary struct {
 	Steps     int     // the last step run
 	FinalLoss float64 // mean loss of the last log interval
 	Seconds   float64 // wall time of the loop
 	Stopped   bool    // ended by StopAfter
+	// Interrupted: ended by Interrupt after step Steps (checkpointed when
+	// the loop has a Checkpoint hook).
+	Interrupted bool
 }
 
 // Run trains s on the batches of src.
@@ -135,9 +165,13 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 	pr := progress.New(l.Progress, l.Terminal, l.Name, first, l.Steps)
 	defer pr.Done()
 	start := time.Now()
-	lastLog, logStart := start, first-1
+	lastLog, logStart, lastCkpt := start, first-1, start
 	res := Summary{Steps: first - 1}
 	losses := 0 // steps whose loss is in st.Loss
+	if first > 1 && l.Resume.Steps > 0 {
+		be.Upload(st.Loss, []float32{l.Resume.Loss})
+		losses = l.Resume.Steps
+	}
 	queue := func(step int) (lr float64, err error) {
 		src.Fill(be, x, y, uint64(step))
 		return s.Step(step), nil
@@ -172,7 +206,7 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 			now := time.Now()
 			res.FinalLoss = float64(sum[0]) / float64(losses)
 			r := Record{Step: step, Loss: res.FinalLoss, GradNorm: gnorm, LR: lr,
-				ItPerS: float64(step-logStart) / now.Sub(lastLog).Seconds(), ElapsedS: now.Sub(start).Seconds()}
+				ItPerS: float64(step-logStart) / now.Sub(lastLog).Seconds(), ElapsedS: l.ElapsedStart + now.Sub(start).Seconds()}
 			if enc != nil {
 				if err := enc.Encode(r); err != nil {
 					return Summary{}, fmt.Errorf("writing metrics: %w", err)
@@ -195,10 +229,22 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 			}
 			pr.Print(step, loss)
 		}
-		if l.Checkpoint != nil && l.CkptEvery > 0 && step%l.CkptEvery == 0 && step != l.Steps {
-			if err := l.save(st, step); err != nil {
+		if interrupted(l.Interrupt) && step != l.Steps {
+			if l.Checkpoint != nil {
+				if err := l.save(st, step, losses); err != nil {
+					return fail(err)
+				}
+			}
+			res.Interrupted = true
+			res.Seconds = time.Since(start).Seconds()
+			return res, nil
+		}
+		byTime := l.CkptInterval > 0 && time.Since(lastCkpt) >= l.CkptInterval
+		if l.Checkpoint != nil && step != l.Steps && (byTime || l.CkptEvery > 0 && step%l.CkptEvery == 0) {
+			if err := l.save(st, step, losses); err != nil {
 				return fail(err)
 			}
+			lastCkpt = time.Now()
 			if step == l.StopAfter {
 				res.Stopped = true
 				return res, nil
@@ -208,19 +254,39 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 	pr.Done()
 	res.Seconds = time.Since(start).Seconds()
 	if l.Checkpoint != nil {
-		if err := l.save(st, res.Steps); err != nil {
+		if err := l.save(st, res.Steps, losses); err != nil {
 			return fail(err)
 		}
 	}
 	return res, nil
 }
 
-// save checks for divergence, then calls the checkpoint hook.
-func (l *Loop) save(st *Optim, step int) error {
+// interrupted reports whether c is closed (never for nil).
+func interrupted(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// save checks for divergence, then calls the checkpoint hook with the
+// carry of the log interval (losses steps in st.Loss).
+func (l *Loop) save(st *Optim, step, losses int) error {
 	// A NaN or infinite gradient norm between two logs shows only in the
 	// divergence flag.
 	if _, _, err := st.GradNorm(); err != nil {
 		return err
+	}
+	l.carry = Carry{Steps: losses}
+	if losses > 0 {
+		var sum [1]float32
+		st.be.Download(sum[:], st.Loss)
+		if err := st.be.Sync(); err != nil {
+			return err
+		}
+		l.carry.Loss = sum[0]
 	}
 	return l.Checkpoint(step)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/compute/cpu"
@@ -112,5 +113,47 @@ func TestLoopStopsOnDivergence(t *testing.T) {
 	}
 	if !slices.Equal(saved, []int{3}) {
 		t.Errorf("checkpoints at %v, want only step 3", saved)
+	}
+}
+
+// CkptInterval checkpoints by wall time (here after every step); a closed
+// Interrupt ends the loop after the running step with a checkpoint and the
+// carry of the cut log interval; Resume continues that interval.
+func TestLoopTimedCheckpointsAndInterrupt(t *testing.T) {
+	be := cpu.New(1)
+	tc := StageTrain(10, 1, 2, 1e-3, 4)
+	s := newFake(be, tc, 0.5)
+	var saved []int
+	l := Loop{Steps: 10, First: 1, LogEvery: 4, CkptInterval: time.Nanosecond,
+		Checkpoint: func(step int) error { saved = append(saved, step); return nil }}
+	if _, err := l.Run(be, s, s); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}; !slices.Equal(saved, want) {
+		t.Errorf("timed checkpoints at %v, want %v", saved, want)
+	}
+
+	stop := make(chan struct{})
+	close(stop)
+	s = newFake(be, tc, 0.5)
+	saved = nil
+	var carry Carry
+	l = Loop{Steps: 10, First: 7, LogEvery: 4, Interrupt: stop}
+	l.Checkpoint = func(step int) error { saved, carry = append(saved, step), l.Carry(); return nil }
+	sum, err := l.Run(be, s, s)
+	if err != nil || !sum.Interrupted || sum.Steps != 7 || !slices.Equal(saved, []int{7}) || carry.Steps != 1 || carry.Loss != 0.5 {
+		t.Fatalf("interrupt: summary %+v, checkpoints %v, carry %+v, err %v", sum, saved, carry, err)
+	}
+	// Resumed after step 7 with the carry: the record at step 8 is the mean
+	// over steps 5..8: three carried (sum 1.5) and step 8.
+	s = newFake(be, tc, 0.5)
+	var metrics bytes.Buffer
+	l = Loop{Steps: 10, First: 8, LogEvery: 4, Metrics: &metrics, Resume: Carry{Loss: 1.5, Steps: 3}}
+	if _, err := l.Run(be, s, s); err != nil {
+		t.Fatal(err)
+	}
+	var r Record
+	if err := json.Unmarshal([]byte(strings.Split(metrics.String(), "\n")[0]), &r); err != nil || r.Step != 8 || r.Loss != 0.5 {
+		t.Errorf("first record after resume %+v (%v), want step 8, loss (1.5 + 0.5) / 4 = 0.5", r, err)
 	}
 }

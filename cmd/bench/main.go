@@ -52,6 +52,7 @@ import (
 	"github.com/latentflow/latentflow/internal/cli"
 	"github.com/latentflow/latentflow/model"
 	"github.com/latentflow/latentflow/philox"
+	"github.com/latentflow/latentflow/pipeline"
 	"github.com/latentflow/latentflow/sample"
 	"github.com/latentflow/latentflow/train"
 )
@@ -93,19 +94,26 @@ func run(args []string) error {
 	if !ok {
 		return cli.Inputf("-shape %q: want cpu-s, gpu-s or gpu-m", *shapeName)
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for _, o := range []struct {
-		dst *int
-		v   int
-	}{{&s.T, *T}, {&s.C, *C}, {&s.D, *D}, {&s.L, *L}, {&s.H, *H}, {&s.B, *B}, {&s.N, *N}, {&s.NFE, *nfe}} {
-		if o.v < 0 {
-			return cli.Inputf("negative size %d", o.v)
+		name string
+		dst  *int
+		v    int
+		max  int
+	}{{"tokens", &s.T, *T, config.MaxTokens}, {"chans", &s.C, *C, config.MaxWidth}, {"d", &s.D, *D, config.MaxWidth},
+		{"layers", &s.L, *L, config.MaxLayers}, {"heads", &s.H, *H, config.MaxWidth}, {"batch", &s.B, *B, config.MaxBatch},
+		{"nsample", &s.N, *N, config.MaxSamples}, {"nfe", &s.NFE, *nfe, config.MaxSolverSteps}} {
+		if !given[o.name] {
+			continue
 		}
-		if o.v > 0 {
-			*o.dst = o.v
+		if o.v <= 0 || o.v > o.max {
+			return cli.Inputf("-%s %d: want a size in 1..%d", o.name, o.v, o.max)
 		}
+		*o.dst = o.v
 	}
-	if *steps <= 0 || *warm < 0 {
-		return cli.Inputf("-steps %d, -warmup %d: want steps > 0 and warmup >= 0", *steps, *warm)
+	if *steps <= 0 || *warm < 0 || *steps > config.MaxSteps || *warm > config.MaxSteps {
+		return cli.Inputf("-steps %d, -warmup %d: want steps in 1..%d and warmup in 0..%d", *steps, *warm, config.MaxSteps, config.MaxSteps)
 	}
 	if *warm < 1 {
 		return cli.Inputf("-warmup %d: want >= 1 (the loop's first step runs directly and sizes the scratch buffers)", *warm)
@@ -126,6 +134,14 @@ func run(args []string) error {
 	}
 	be, err := gpu.Open(*backend)
 	if err != nil {
+		return cli.Input(err)
+	}
+	// The memory of the benchmark's training state and sampling, before it
+	// is allocated (the estimate of a run on fresh 2D points of this shape).
+	est := cfg
+	est.Data.Kind, est.Data.Size, est.Classifier.Steps = "checkerboard", 0, 0
+	est.Sample.N, est.Sample.Batch = max(1, s.N), max(1, s.N)
+	if err := pipeline.CheckMemory(be, est); err != nil {
 		return cli.Input(err)
 	}
 	m := model.NewDiT(mc)

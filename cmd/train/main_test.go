@@ -121,7 +121,7 @@ func TestBadInput(t *testing.T) {
 		{"train", []string{"-set", "model.heads=5"}, "heads"},
 		{"train", []string{"-config", filepath.Join(dir, "missing.toml")}, "missing.toml"},
 		{"train", []string{"-set", "device=cuda", "-out", filepath.Join(dir, "x")}, "CUDA"},
-		{"train", []string{"-resume", "-out", filepath.Join(dir, "nothing")}, "ckpt.safetensors"},
+		{"train", []string{"-resume", "-out", filepath.Join(dir, "nothing")}, "config.toml"},
 		{"train", []string{"-bogus"}, "bogus"},
 		{"sample", []string{"-ckpt", filepath.Join(dir, "missing.safetensors")}, "missing.safetensors"},
 		{"sample", []string{"-ckpt", corrupt}, "corrupt.safetensors"},
@@ -234,7 +234,7 @@ func TestImagePipelineEndToEnd(t *testing.T) {
 		t.Errorf("%s: shape %v, err %v; want [7 28 28]", npy, shape, err)
 	}
 	png := filepath.Join(dir, "all.png")
-	if out, errOut, code = runCmd(t, "sample", "-ckpt", ckpt, "-n", "10", "-class", "all", "-per-class", "3", "-png", png); code != 0 {
+	if out, errOut, code = runCmd(t, "sample", "-ckpt", ckpt, "-class", "all", "-per-class", "3", "-png", png); code != 0 {
 		t.Fatalf("sample -class all: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 	if !strings.Contains(out, "30 samples") {

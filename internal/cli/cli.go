@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // InputError marks a failure caused by the user's input (flags, configuration,
@@ -36,6 +38,9 @@ func Exit(cmd string, err error) {
 		os.Exit(0)
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	for strings.HasPrefix(msg, cmd+": ") { // "sample: sample: ..." from a package of the same name
+		msg = strings.TrimPrefix(msg, cmd+": ")
+	}
 	fmt.Fprintf(os.Stderr, "%s: %s\n", cmd, msg)
 	var ie InputError
 	if errors.As(err, &ie) {
@@ -71,4 +76,32 @@ func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
 func IsTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// OnInterrupt calls first (once, on its own goroutine) at the first SIGINT
+// or SIGTERM; a second one exits at once with status 130 (files are written
+// atomically, so none is left half-written; temporary files are removed by
+// the next run). The returned function stops listening.
+func OnInterrupt(first func()) (stop func()) {
+	c := make(chan os.Signal, 2)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-c:
+		case <-done:
+			return
+		}
+		first()
+		select {
+		case <-c:
+			fmt.Fprintln(os.Stderr, "interrupted again: exiting now")
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(c)
+		close(done)
+	}
 }
