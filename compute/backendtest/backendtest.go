@@ -186,6 +186,7 @@ var All = []struct {
 	{"AdamWStepAt", TestAdamWStepAt},
 	{"ToyBatchAt", TestToyBatchAt},
 	{"SolverClock", TestSolverClock},
+	{"OTCoupling", TestOTCoupling},
 }
 
 // suite is the state of one exported test: the backend, the tolerances, the
