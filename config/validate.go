@@ -13,6 +13,7 @@ var (
 	dataKinds     = []string{"digits", "fashion-mnist", "mnist", "checkerboard", "gaussians8", "moons", "spirals"}
 	paths         = []string{"ot", "vp"}
 	timeSamplings = []string{"uniform", "logit-normal"}
+	couplings     = []string{"independent", "ot"}
 	schedules     = []string{"constant", "cosine"}
 	solvers       = []string{"euler", "midpoint", "heun", "rk4", "dopri5"}
 )
@@ -89,6 +90,7 @@ func (c *Config) Validate() error {
 	v.check(isFinite(f.BetaMax) && f.BetaMax > f.BetaMin, "flow.beta_max", f.BetaMax,
 		"must be a finite number > flow.beta_min = "+formatFloat(f.BetaMin))
 	v.oneOf("flow.time_sampling", f.TimeSampling, timeSamplings)
+	v.oneOf("flow.coupling", f.Coupling, couplings)
 	v.check(isFinite(f.LogitMean), "flow.logit_mean", f.LogitMean, "must be a finite number")
 	v.positiveFloat("flow.logit_std", f.LogitStd)
 

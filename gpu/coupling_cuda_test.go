@@ -62,3 +62,33 @@ func TestOTCouplingMatchesCPU(t *testing.T) {
 		}
 	}
 }
+
+// The OT-coupled training step stays on the device: a captured coupled loop
+// equals the directly queued one bit for bit over 20 steps, waits for the
+// device no more often over 20 steps than over 4 (nothing read back per
+// step), and trains differently from the independent coupling.
+func TestOTCoupledLoopOnDevice(t *testing.T) {
+	g := backend(t, gpu.MathTF32)
+	coupled := func(steps int) stepRun {
+		r := newStepRun(t, steps)
+		r.obj.OTCoupling = true
+		return r
+	}
+	r := coupled(20)
+	direct, rd, _ := r.run(t, g, false, nil, 1, 0, 5, true)
+	captured, rc, _ := r.run(t, g, true, nil, 1, 0, 5, true)
+	sameState(t, "coupled: direct vs captured", direct, captured, rd, rc)
+	_, _, w4 := coupled(4).run(t, g, true, nil, 1, 0, 4, false)
+	_, _, w20 := coupled(20).run(t, g, true, nil, 1, 0, 20, false)
+	if w4 != w20 {
+		t.Errorf("coupled: host waits %d for 4 steps, %d for 20 (want equal: none per step)", w4, w20)
+	}
+	indep, _, _ := newStepRun(t, 20).run(t, g, false, nil, 1, 0, 5, true)
+	same := true
+	for i := range indep.Params {
+		same = same && indep.Params[i] == direct.Params[i]
+	}
+	if same {
+		t.Error("the coupled run's weights equal the independent run's: the coupling is not applied")
+	}
+}
