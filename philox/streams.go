@@ -17,7 +17,9 @@ const (
 	StreamAENoise   uint32 = 7  // autoencoder reparameterisation noise (KL > 0)
 	StreamClsIndex  uint32 = 8  // evaluation classifier batch rows
 	StreamSample    uint32 = 16 // initial noise x(0) of sampling (step 0)
-	// StreamEvalDirections: the random directions of bin/eval's sliced W2.
+	// StreamEvalDirections: bin/eval's own draws: the sliced-W2 directions
+	// (step 0) and the convergence experiment's resampling of a training set
+	// of n points (step n).
 	StreamEvalDirections uint32 = 17
 	// StreamInit + i initialises tensor i of a parameter layout (step 0);
 	// the InitStreams streams from StreamInit on are reserved for it.
@@ -87,7 +89,7 @@ func Uses() []Use {
 		one("autoencoder: batch rows", StreamAEIndex, SaltRun, 1, lastStep, RunImages),
 		one("autoencoder: reparameterisation noise", StreamAENoise, SaltRun, 1, lastStep, RunImages),
 		one("classifier: batch rows", StreamClsIndex, SaltRun, 1, lastStep, RunImages),
-		{What: "eval: sliced-W2 directions", Stream: StreamEvalDirections, Streams: 1, AnySeed: true, Runs: RunAll},
+		{What: "eval: sliced-W2 directions (step 0), memoriser resampling (step n)", Stream: StreamEvalDirections, Streams: 1, AnySeed: true, Runs: RunAll},
 		{What: "sampling: initial noise", Stream: StreamSample, Streams: 1, AnySeed: true, Runs: RunAll | RunBench},
 		{What: "flow: initial weights", Stream: StreamInit, Streams: InitStreams, Salt: SaltRun, Runs: RunAll | RunBench},
 		{What: "autoencoder: initial weights", Stream: StreamInit, Streams: InitStreams, Salt: SaltAEInit, Runs: RunImages},

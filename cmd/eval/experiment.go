@@ -88,8 +88,10 @@ func runExperiment(name, out, runs string, quick bool, stdout, stderr io.Writer)
 	switch name {
 	case "nfe":
 		return nfeExperiment(out, runs, nfeSizes(quick), stdout, stderr)
+	case "convergence":
+		return convergenceExperiment(out, runs, convergenceSizes(quick), stdout, stderr)
 	default:
-		return cli.Inputf("-experiment %q: want nfe", name)
+		return cli.Inputf("-experiment %q: want nfe or convergence", name)
 	}
 }
 

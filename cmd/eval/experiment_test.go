@@ -73,3 +73,72 @@ func TestCurvature(t *testing.T) {
 		t.Errorf("right-angle path: %v, want sqrt(2) - 1", c)
 	}
 }
+
+func TestFitSlope(t *testing.T) {
+	x := []float64{1, 2, 3, 4}
+	y := []float64{0.5, 0, -0.5, -1}
+	s, ci := fitSlope(x, y)
+	if math.Abs(s+0.5) > 1e-12 || math.Abs(ci) > 1e-12 {
+		t.Errorf("exact line: slope %v +- %v, want -0.5 +- 0", s, ci)
+	}
+	// Residuals +-0.1 alternating: rss 0.04, sxx 5, se = sqrt(0.04/2/5), ci = 4.303 se.
+	y = []float64{0.6, -0.1, -0.4, -1.1}
+	s, ci = fitSlope(x, y)
+	var want float64
+	{
+		mx, my := 2.5, (0.6-0.1-0.4-1.1)/4
+		var sxx, sxy float64
+		for i := range x {
+			sxx += (x[i] - mx) * (x[i] - mx)
+			sxy += (x[i] - mx) * (y[i] - my)
+		}
+		want = sxy / sxx
+		var rss float64
+		for i := range x {
+			r := y[i] - my - want*(x[i]-mx)
+			rss += r * r
+		}
+		if wci := 4.303 * math.Sqrt(rss/2/sxx); math.Abs(ci-wci) > 1e-12 {
+			t.Errorf("ci %v, want %v", ci, wci)
+		}
+	}
+	if math.Abs(s-want) > 1e-12 {
+		t.Errorf("slope %v, want %v", s, want)
+	}
+	if s, _ := fitSlope(x[:2], y[:2]); !math.IsNaN(s) {
+		t.Errorf("two points: slope %v, want NaN", s)
+	}
+}
+
+// The convergence experiment end to end at its -quick sizes.
+func TestConvergenceExperimentQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four small models")
+	}
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-experiment", "convergence", "-quick", "-out", dir}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "convergence.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep convReport
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 4 || !(rep.W2Floor > 0) {
+		t.Fatalf("%d rows, floor %v", len(rep.Rows), rep.W2Floor)
+	}
+	for _, r := range rep.Rows {
+		if !(r.W2 > 0 && r.W2Memo > 0 && r.NearHeld > 0) {
+			t.Errorf("%+v", r)
+		}
+	}
+	for _, f := range []string{"convergence.md", "w2-vs-n.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}

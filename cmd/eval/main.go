@@ -4,7 +4,7 @@
 //
 //	eval -a GEN.npy -b REF.npy [-b2 REF2.npy] [-train TRAIN.npy] [-n N] [-json OUT.json]
 //	eval -ckpt RUN/ckpt.safetensors [-n N] [-solver S -steps K] [-b REF.npy ...]
-//	eval -experiment nfe -out DIR [-runs DIR] [-quick]
+//	eval -experiment nfe|convergence -out DIR [-runs DIR] [-quick]
 //
 // The measures: exact W2 (optimal assignment), debiased Sinkhorn, sliced W2,
 // RBF MMD^2, Frechet in data space (and in the classifier's feature space
@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	eps := fs.Float64("eps", 0, "Sinkhorn regularisation in squared-distance units (default 1e-3 x the trace of the reference covariance)")
 	seed := fs.Uint64("seed", 0, "seed of the sliced-W2 directions, the -ckpt samples and the fresh 2D sets")
 	jsonPath := fs.String("json", "", "write the results as JSON to `file`")
-	experiment := fs.String("experiment", "", "run an experiment: nfe (with -out)")
+	experiment := fs.String("experiment", "", "run an experiment: nfe or convergence (with -out)")
 	out := fs.String("out", "", "with -experiment: the report `directory`")
 	runs := fs.String("runs", "", "with -experiment: where the models are trained, or loaded when already trained (default OUT/runs)")
 	quick := fs.Bool("quick", false, "with -experiment: a much smaller run (a smoke test, not for conclusions)")
