@@ -27,8 +27,8 @@ func (be *Backend) OTCoupling(perm, x0, x1 compute.Buffer, w int) {
 	if n == 0 {
 		return
 	}
-	// n*n cost doubles, then u, v, minv (n+1 doubles) and p, way, used (n+1 ints).
-	floats := 2*n*n + 6*(n+1) + 3*(n+1)
+	// n*n cost doubles, then u, v, minv (n+1 doubles) and p, way, used, rowcol (n+1 ints).
+	floats := 2*n*n + 6*(n+1) + 4*(n+1)
 	be.enter()
 	defer be.leave()
 	s := be.scratch(&be.ot, floats)

@@ -34,8 +34,9 @@ __device__ __forceinline__ void argmin_pair(double& v, int& j, double ov, int oj
 }
 
 // ot_assign: one block. ws holds u, v, minv (n+1 doubles each), then p, way,
-// used (n+1 ints each); see Assign in compute/cpu/coupling.go for the
-// method. Column j in 0..n belongs to thread j % blockDim.x, which alone
+// used, rowcol (n+1 ints each); see Assign in compute/cpu/coupling.go for the
+// method: the column reduction, then a shortest augmenting path search for
+// each row it left without a column. Column j in 0..n belongs to thread j % blockDim.x, which alone
 // reads and writes minv[j], way[j], used[j] and v[j] (and u[p[j]] in the
 // update: distinct j have distinct p[j]). perm[i] = the column of row i, as
 // float; all NaN if a cost is not finite.
@@ -46,6 +47,7 @@ extern "C" __global__ void ot_assign(float* perm, const double* c, double* ws, i
   int* p = (int*)(ws + 3 * (n + 1));
   int* way = p + (n + 1);
   int* used = way + (n + 1);
+  int* rowcol = used + (n + 1);  // rowcol[i]: the column of row i (0: none)
   __shared__ double s_val[32];
   __shared__ int s_col[32];
   __shared__ int s_j0;
@@ -56,10 +58,42 @@ extern "C" __global__ void ot_assign(float* perm, const double* c, double* ws, i
     v[j] = 0.0;
     p[j] = 0;
     way[j] = 0;
+    rowcol[j] = 0;
   }
   if (tid == 0) s_fail = 0;
   __syncthreads();
-  for (int i = 1; i <= n; i++) {
+  // Column reduction: v[j] = min_i c[i][j] and its lowest minimising row
+  // (kept in way[j] for now: way is set anew before the search reads it).
+  for (int j = tid + 1; j <= n; j += T) {
+    double best = INFINITY;
+    int bi = 0;
+    for (int i = 1; i <= n; i++) {
+      const double cij = c[(size_t)(i - 1) * n + (j - 1)];
+      if (cij < best) {
+        best = cij;
+        bi = i;
+      }
+    }
+    v[j] = best;
+    way[j] = bi;
+  }
+  __syncthreads();
+  if (tid == 0) {  // each column to its row when the row has none yet, in column order
+    for (int j = 1; j <= n; j++) {
+      const int bi = way[j];
+      if (bi == 0) {
+        s_fail = 1;
+        break;
+      }
+      if (rowcol[bi] == 0) {
+        rowcol[bi] = j;
+        p[j] = bi;
+      }
+    }
+  }
+  __syncthreads();
+  for (int i = 1; i <= n && !s_fail; i++) {
+    if (rowcol[i] != 0) continue;  // uniform: rowcol is not written below
     for (int j = tid; j <= n; j += T) {
       minv[j] = INFINITY;
       used[j] = 0;
