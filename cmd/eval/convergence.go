@@ -29,11 +29,21 @@ type convSizes struct {
 	M     int // generated and held-out points per evaluation
 }
 
-func convergenceSizes(quick bool) convSizes {
+// convergenceSizes are the default sizes (one seed: four models of 1500
+// steps fit the 30 minutes of a 2-core machine only when it is not shared),
+// or -quick's; seeds > 0 sets the number of seeds.
+func convergenceSizes(quick bool, seeds int) convSizes {
+	s := convSizes{Sizes: []int{500, 2000, 8000, 32000}, Seeds: []uint64{0}, Steps: 1500, Batch: 256, M: 2000}
 	if quick {
-		return convSizes{Sizes: []int{50, 200}, Seeds: []uint64{0, 1}, Steps: 30, Batch: 64, M: 100}
+		s = convSizes{Sizes: []int{50, 200}, Seeds: []uint64{0, 1}, Steps: 30, Batch: 64, M: 100}
 	}
-	return convSizes{Sizes: []int{500, 2000, 8000, 32000}, Seeds: []uint64{0, 1}, Steps: 1500, Batch: 256, M: 2000}
+	if seeds > 0 {
+		s.Seeds = s.Seeds[:0]
+		for k := 0; k < seeds; k++ {
+			s.Seeds = append(s.Seeds, uint64(k))
+		}
+	}
+	return s
 }
 
 // convRow is one trained model of the convergence experiment.

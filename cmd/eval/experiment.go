@@ -79,17 +79,17 @@ func nfeSizes(quick bool) expSizes {
 	if quick {
 		return expSizes{Steps: 30, Batch: 64, N: 200, Tols: []float64{1e-2, 1e-4}, MaxNFE: 8}
 	}
-	return expSizes{Steps: 3000, Batch: 256, N: 2000, Tols: []float64{1e-2, 1e-3, 1e-4, 1e-5}, MaxNFE: 64}
+	return expSizes{Steps: 3000, Batch: 256, N: 1000, Tols: []float64{1e-2, 1e-3, 1e-4}, MaxNFE: 64}
 }
 
 // runExperiment runs experiment name, writing its report into out and
 // training (or loading) its models under runs.
-func runExperiment(name, out, runs string, quick bool, stdout, stderr io.Writer) error {
+func runExperiment(name, out, runs string, quick bool, seeds int, stdout, stderr io.Writer) error {
 	switch name {
 	case "nfe":
 		return nfeExperiment(out, runs, nfeSizes(quick), stdout, stderr)
 	case "convergence":
-		return convergenceExperiment(out, runs, convergenceSizes(quick), stdout, stderr)
+		return convergenceExperiment(out, runs, convergenceSizes(quick, seeds), stdout, stderr)
 	default:
 		return cli.Inputf("-experiment %q: want nfe or convergence", name)
 	}

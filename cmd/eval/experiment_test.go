@@ -61,6 +61,24 @@ func TestNFEExperimentQuick(t *testing.T) {
 	if n := strings.Count(errOut.String(), ": loaded"); n != 3 {
 		t.Errorf("%d models loaded on the second run, want 3:\n%s", n, errOut.String())
 	}
+	// bin/eval -ckpt on one of the models: samples against fresh data.
+	js := filepath.Join(dir, "ckpt.json")
+	out.Reset()
+	if err := run([]string{"-ckpt", filepath.Join(dir, "runs", "ot", "ckpt.safetensors"), "-n", "60", "-solver", "euler", "-steps", "3", "-json", js}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = os.ReadFile(js)
+	var r report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, x := range r.Results {
+		names[x.Name] = true
+	}
+	if r.N != 60 || r.D != 2 || r.NFE != 3 || !names["w2"] || !names["in_cell"] || names["nearest_train"] {
+		t.Errorf("-ckpt report %+v", r)
+	}
 }
 
 func TestCurvature(t *testing.T) {

@@ -4,13 +4,13 @@
 //
 //	eval -a GEN.npy -b REF.npy [-b2 REF2.npy] [-train TRAIN.npy] [-n N] [-json OUT.json]
 //	eval -ckpt RUN/ckpt.safetensors [-n N] [-solver S -steps K] [-b REF.npy ...]
-//	eval -experiment nfe|convergence -out DIR [-runs DIR] [-quick]
+//	eval -experiment nfe|convergence -out DIR [-runs DIR] [-seeds K] [-quick]
 //
 // The measures: exact W2 (optimal assignment), debiased Sinkhorn, sliced W2,
 // RBF MMD^2, Frechet in data space (and in the classifier's feature space
-// with -classifier, for images), the checkerboard's in-cell fraction (2D),
-// and with -train the mean distance to the nearest training point
-// (memorisation). Each set is an .npy of shape (n, ...), float32 or float64;
+// with -classifier, for images), the checkerboard's in-cell fraction (2D,
+// with -checkerboard or -ckpt of a checkerboard run), and with -train the
+// mean distance to the nearest training point (memorisation). Each set is an .npy of shape (n, ...), float32 or float64;
 // a point is one row. The floor needs a second true set: -b2, or else the
 // rows of -b beyond the first N (so -b needs 2N rows). With -ckpt on a 2D
 // run, the true sets are fresh draws of the run's distribution. A table goes
@@ -63,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	solver := fs.String("solver", "", "with -ckpt: ODE solver (default: the run's sample.solver)")
 	steps := fs.Int("steps", 0, "with -ckpt: steps of a fixed-step solver (default: the run's sample.steps)")
 	clsPath := fs.String("classifier", "", "classifier `file` (classifier.safetensors of an image run): Frechet in its feature space; the sets are then images (n, H, W) in [0,1]")
+	checkerFlag := fs.Bool("checkerboard", false, "add the checkerboard's in-cell fraction (2D sets; automatic with -ckpt of a checkerboard run)")
 	only := fs.String("only", "", "comma-separated measures to compute (default all): w2, sinkhorn, sliced_w2, mmd2, frechet, frechet_features, in_cell, nearest_train")
 	sigma := fs.Float64("sigma", 0, "RBF bandwidth of MMD^2 (default: the median distance between reference points)")
 	eps := fs.Float64("eps", 0, "Sinkhorn regularisation in squared-distance units (default 1e-3 x the trace of the reference covariance)")
@@ -71,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	experiment := fs.String("experiment", "", "run an experiment: nfe or convergence (with -out)")
 	out := fs.String("out", "", "with -experiment: the report `directory`")
 	runs := fs.String("runs", "", "with -experiment: where the models are trained, or loaded when already trained (default OUT/runs)")
+	seeds := fs.Int("seeds", 0, "with -experiment convergence: models per training-set size, seeds 0, 1, ... (default 1; -quick 2)")
 	quick := fs.Bool("quick", false, "with -experiment: a much smaller run (a smoke test, not for conclusions)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -82,7 +84,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if *runs == "" {
 			*runs = filepath.Join(*out, "runs")
 		}
-		return runExperiment(*experiment, *out, *runs, *quick, stdout, stderr)
+		if *seeds < 0 {
+			return cli.Inputf("-seeds %d: must be a positive number of seeds", *seeds)
+		}
+		return runExperiment(*experiment, *out, *runs, *quick, *seeds, stdout, stderr)
 	}
 	if *n < 0 {
 		return cli.Inputf("-n %d: must be a positive number of points", *n)
@@ -227,8 +232,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	gen, ref, ref2 = gen[:*n*d], ref[:*n*d], ref2[:*n*d]
 	sets := eval.Sets{D: d, Gen: gen, Ref: ref, Ref2: ref2, Train: trainSet, Checkerboard: checker}
-	if d == 2 && *ckpt == "" {
-		sets.Checkerboard = true // reported for any 2D set; meaningful for the checkerboard
+	if *checkerFlag {
+		if d != 2 {
+			return cli.Inputf("-checkerboard: the sets have %d coordinates, not 2", d)
+		}
+		sets.Checkerboard = true
 	}
 	if *clsPath != "" {
 		cls, err := model.LoadClassifier(*clsPath)

@@ -171,6 +171,8 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"-experiment", "nfe"}, "-experiment nfe needs -out"},
 		{[]string{"-experiment", "fid", "-out", dir}, `-experiment "fid"`},
 		{[]string{"-ckpt", missing}, "-ckpt " + missing},
+		{[]string{"-a", three, "-b", three, "-checkerboard"}, "-checkerboard: the sets have 3 coordinates"},
+		{[]string{"-experiment", "convergence", "-out", dir, "-seeds", "-1"}, "-seeds -1"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(c.args, &out, &errOut)
