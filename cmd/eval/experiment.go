@@ -154,7 +154,7 @@ type nfeReport struct {
 	Batch     int        `json:"train_batch"`
 	Models    []expModel `json:"models"`
 	W2Floor   float64    `json:"w2_floor"`
-	Curvature []float64  `json:"curvature"` // per model: mean path length / chord - 1 (RK4, 16 steps)
+	Curvature []float64  `json:"curvature"` // per model: sum of path lengths / sum of chords - 1 (RK4, 16 steps)
 	TrainSecs []float64  `json:"train_seconds"`
 	Rows      []nfeRow   `json:"rows"`
 }
@@ -283,18 +283,19 @@ func nfeExperiment(out, runs string, s expSizes, stdout, stderr io.Writer) error
 	return nil
 }
 
-// curvature is the mean over the paths of (polyline length / chord) - 1: 0
-// for straight paths. Paths with a non-finite point are skipped.
+// curvature is sum_i length_i / sum_i chord_i - 1 over the paths i (length
+// of the polyline through a path's positions, chord from its start to its
+// end): 0 for straight paths. A ratio of sums, not a mean of ratios, which
+// the few paths with a short chord would dominate. Paths with a non-finite
+// point are skipped.
 func curvature(traj [][]float32) float64 {
 	if len(traj) < 2 {
 		return math.NaN()
 	}
 	n := len(traj[0]) / 2
-	var sum float64
-	cnt := 0
+	var sl, sc float64
 	for i := 0; i < n; i++ {
 		var l float64
-		ok := true
 		for s := 1; s < len(traj); s++ {
 			dx := float64(traj[s][2*i]) - float64(traj[s-1][2*i])
 			dy := float64(traj[s][2*i+1]) - float64(traj[s-1][2*i+1])
@@ -302,15 +303,12 @@ func curvature(traj [][]float32) float64 {
 		}
 		last := traj[len(traj)-1]
 		c := math.Hypot(float64(last[2*i])-float64(traj[0][2*i]), float64(last[2*i+1])-float64(traj[0][2*i+1]))
-		if math.IsNaN(l) || math.IsInf(l, 0) || !(c > 0) {
-			ok = false
-		}
-		if ok {
-			sum += l/c - 1
-			cnt++
+		if !math.IsNaN(l) && !math.IsInf(l, 0) && !math.IsNaN(c) && !math.IsInf(c, 0) {
+			sl += l
+			sc += c
 		}
 	}
-	return sum / float64(cnt)
+	return sl/sc - 1
 }
 
 // trainSeconds reads the elapsed time of the last record of a run's metrics.

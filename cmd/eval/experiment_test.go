@@ -90,6 +90,11 @@ func TestCurvature(t *testing.T) {
 	if c := curvature(corner); math.Abs(c-(2/math.Sqrt2-1)) > 1e-7 {
 		t.Errorf("right-angle path: %v, want sqrt(2) - 1", c)
 	}
+	// Two paths: a straight one of length 3 and a corner of length 2, chord sqrt 2.
+	two := [][]float32{{0, 0, 0, 0}, {1.5, 0, 1, 0}, {3, 0, 1, 1}}
+	if c, want := curvature(two), 5/(3+math.Sqrt2)-1; math.Abs(c-want) > 1e-7 {
+		t.Errorf("two paths: %v, want %v", c, want)
+	}
 }
 
 func TestFitSlope(t *testing.T) {
