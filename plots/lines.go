@@ -12,14 +12,17 @@ import (
 )
 
 // Series is one line of a Lines chart: points (X[i], Y[i]) joined in order,
-// with a legend label. Dashed draws it dashed (for a second solver family of
-// the same colour).
+// with a legend label, a colour and a line style (0 solid, 1 dashed, 2
+// dotted, 3 dash-dot: for several solver families of one model's colour).
 type Series struct {
-	Label  string
-	X, Y   []float64
-	Color  int // index into the palette (repeats after 8)
-	Dashed bool
+	Label string
+	X, Y  []float64
+	Color int // index into the palette (repeats after 8)
+	Style int // index into the line styles (repeats after 4)
 }
+
+// dashes are the line styles of Lines.
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1.5), vg.Points(2)}, {vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}}
 
 // palette is the colour cycle of Lines.
 var palette = []color.NRGBA{
@@ -29,13 +32,15 @@ var palette = []color.NRGBA{
 }
 
 // Lines writes to path a 700 x 450 pixel PNG line chart of the series, x on
-// a log2 axis when logX (every x must then be > 0), with a grey horizontal
-// line at Floor when floorLabel is not empty (the estimator's floor), and a
+// a log axis when logX (every x must then be > 0; ticks at the powers of
+// two when every x is one), with a grey horizontal
+// line at Floor when floorLabel is not empty, y on a log axis when logY
+// (values <= 0 are then left out) (the estimator's floor), and a
 // legend. Points with a NaN or infinite coordinate are left out.
 //
 // Lines panics if there are no series or a series' X and Y differ in length.
 // It returns an error if the file cannot be written.
-func Lines(path, title, xLabel, yLabel string, series []Series, logX bool, floor float64, floorLabel string) error {
+func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool, floor float64, floorLabel string) error {
 	if len(series) == 0 {
 		panic("plots: Lines with no series")
 	}
@@ -44,7 +49,22 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX bool, floor
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
 	if logX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = pow2Ticks{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		pow2 := true
+		for _, s := range series {
+			for _, x := range s.X {
+				if f := math.Log2(x); f != math.Trunc(f) && !math.IsNaN(x) {
+					pow2 = false
+				}
+			}
+		}
+		if pow2 { // NFE: label the powers of two
+			p.X.Tick.Marker = pow2Ticks{}
+		}
+	}
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
 	p.Legend.Top = true
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -55,7 +75,7 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX bool, floor
 		var xy plotter.XYs
 		for i := range s.X {
 			x, y := s.X[i], s.Y[i]
-			if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) || (logX && x <= 0) {
+			if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) || (logX && x <= 0) || (logY && y <= 0) {
 				continue
 			}
 			xy = append(xy, plotter.XY{X: x, Y: y})
@@ -70,9 +90,7 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX bool, floor
 		}
 		c := palette[s.Color%len(palette)]
 		l.Color, l.Width = c, vg.Points(1.5)
-		if s.Dashed {
-			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-		}
+		l.Dashes = dashes[s.Style%len(dashes)]
 		pts.Color, pts.Radius, pts.Shape = c, vg.Points(2.5), draw.CircleGlyph{}
 		p.Add(l, pts)
 		p.Legend.Add(s.Label, l, pts)

@@ -13,8 +13,8 @@ func TestLines(t *testing.T) {
 	p := filepath.Join(dir, "w2.png")
 	err := Lines(p, "W2 vs NFE", "NFE", "W2", []Series{
 		{Label: "euler", X: []float64{1, 2, 4, 8}, Y: []float64{2, 1, 0.5, 0.3}, Color: 0},
-		{Label: "rk4", X: []float64{4, 8, 16, math.NaN()}, Y: []float64{0.4, 0.3, 0.3, 1}, Color: 1, Dashed: true},
-	}, true, 0.25, "floor")
+		{Label: "rk4", X: []float64{4, 8, 16, math.NaN()}, Y: []float64{0.4, 0.3, 0.3, 1}, Color: 1, Style: 1},
+	}, true, true, 0.25, "floor")
 	if err != nil {
 		t.Fatal(err)
 	}

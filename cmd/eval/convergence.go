@@ -240,11 +240,11 @@ func convFigures(out string, rep convReport, s convSizes) ([]string, error) {
 			}
 		}
 		model = append(model, plots.Series{Label: fmt.Sprintf("model, seed %d", seed), X: x, Y: y, Color: si})
-		memo = append(memo, plots.Series{Label: fmt.Sprintf("memoriser, seed %d", seed), X: x, Y: ym, Color: si + 3, Dashed: true})
+		memo = append(memo, plots.Series{Label: fmt.Sprintf("memoriser, seed %d", seed), X: x, Y: ym, Color: si + 3, Style: 1})
 	}
 	f := "w2-vs-n.png"
 	title := fmt.Sprintf("checkerboard: W2 of %d samples to held-out data vs training-set size", rep.M)
-	if err := plots.Lines(filepath.Join(out, f), title, "training points n", "W2", append(model, memo...), true, rep.W2Floor,
+	if err := plots.Lines(filepath.Join(out, f), title, "training points n", "W2", append(model, memo...), true, true, rep.W2Floor,
 		fmt.Sprintf("floor %.3f", rep.W2Floor)); err != nil {
 		return nil, err
 	}

@@ -36,9 +36,8 @@ func nfeFigures(out string, rep nfeReport, panels []trajPanel, scatter [][]float
 				sortXY(x, y, c)
 			}
 			label := m.Name + " " + f
-			// Solid Euler, dashed midpoint, colour by model; RK4 and Dopri5 get
-			// the palette's later colours with the model's style.
-			s := plots.Series{Label: label, X: x, Y: y, Color: mi + 3*(fi/2), Dashed: fi%2 == 1}
+			// Colour by model, line style by solver family.
+			s := plots.Series{Label: label, X: x, Y: y, Color: mi, Style: fi}
 			w2s = append(w2s, s)
 			s.Y = c
 			cells = append(cells, s)
@@ -46,12 +45,12 @@ func nfeFigures(out string, rep nfeReport, panels []trajPanel, scatter [][]float
 	}
 	files := []string{"w2-vs-nfe.png", "incell-vs-nfe.png", "trajectories.png"}
 	title := fmt.Sprintf("checkerboard, %d samples: exact W2 to fresh data vs NFE", rep.N)
-	if err := plots.Lines(filepath.Join(out, files[0]), title, "NFE (function evaluations)", "W2", w2s, true, rep.W2Floor,
+	if err := plots.Lines(filepath.Join(out, files[0]), title, "NFE (function evaluations)", "W2 (log scale)", w2s, true, true, rep.W2Floor,
 		fmt.Sprintf("floor %.3f (true vs true)", rep.W2Floor)); err != nil {
 		return nil, err
 	}
 	if err := plots.Lines(filepath.Join(out, files[1]), "fraction of samples in the filled cells vs NFE", "NFE (function evaluations)", "in-cell fraction",
-		cells, true, 1, "true samples: 1"); err != nil {
+		cells, true, false, 1, "true samples: 1"); err != nil {
 		return nil, err
 	}
 	var tp []plots.TrajectoryPanel
