@@ -257,7 +257,7 @@ func nfeExperiment(out, runs string, s expSizes, stdout, stderr io.Writer) error
 		}
 		curv := curvature(traj)
 		rep.Curvature = append(rep.Curvature, curv)
-		panels = append(panels, trajPanel{title: fmt.Sprintf("%s (path %s, coupling %s): length/chord - 1 = %.3f", m.Name, m.Path, m.Coupling, curv), traj: traj})
+		panels = append(panels, trajPanel{title: fmt.Sprintf("%s: length/chord - 1 = %.3f", m.Name, curv), traj: traj})
 	}
 	files, err := nfeFigures(out, rep, panels, scatter)
 	if err != nil {

@@ -57,7 +57,7 @@ func nfeFigures(out string, rep nfeReport, panels []trajPanel, scatter [][]float
 	for _, p := range panels {
 		tp = append(tp, plots.TrajectoryPanel{Title: p.title, Traj: p.traj})
 	}
-	if err := plots.TrajectoryPanels(filepath.Join(out, files[2]), "paths from noise (t=0, black) to data (t=1, blue), RK4 16 steps", tp, 300); err != nil {
+	if err := plots.TrajectoryPanels(filepath.Join(out, files[2]), "300 paths from noise (t=0, black) to data (t=1, blue), RK4 16 steps, in data coordinates", tp, 300); err != nil {
 		return nil, err
 	}
 	if len(scatter) == len(rep.Models) {
