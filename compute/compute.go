@@ -310,6 +310,21 @@ type Backend interface {
 	Dopri5Time(t, st Buffer, c float64, end bool, p Dopri5Params)
 	// Dopri5Accept sets dst = src when the state's Accept word is set.
 	Dopri5Accept(dst, src, st Buffer)
+
+	// --- Minibatch optimal-transport coupling (flow.coupling = "ot") ---
+
+	// OTCoupling sets perm [n] to an optimal assignment between the rows of
+	// x1 and x0 (both [n, w], n = perm.Len()): perm[i], a row number as
+	// float32, is the row of x0 paired with row i of x1, minimising
+	//   sum_i C[i][perm[i]],  C[i][j] = sum_k (x1[i,k] - x0[j,k])^2
+	// with C in float64 (each subtraction, product and sum rounded once, in
+	// the order of k: no FMA). The assignment is exact: the shortest
+	// augmenting path method with dual potentials (Kuhn-Munkres in the form
+	// of Jonker and Volgenant's Dijkstra search; compute/cpu coupling.go
+	// gives the order of every operation, ties to the lowest column). A
+	// non-finite cost sets perm to NaN, which GatherRows rejects.
+	// GatherRows(x0', x0, perm, w) then pairs row i of x1 with row i of x0'.
+	OTCoupling(perm, x0, x1 Buffer, w int)
 }
 
 // StepBlockLen is the length of a step block (see Backend.StepAdvance).

@@ -109,6 +109,12 @@ type Flow struct {
 	TimeSampling string  `toml:"time_sampling"`
 	LogitMean    float64 `toml:"logit_mean"` // logit-normal: mean of the normal, in logit units
 	LogitStd     float64 `toml:"logit_std"`  // logit-normal: standard deviation of the normal, > 0
+
+	// Coupling pairs each batch's noise with its data: "independent" (as
+	// drawn) or "ot" (an exact optimal assignment of the batch's noise rows
+	// to its data rows under squared distance: minibatch OT-CFM, Tong et al.
+	// 2023; compute.Backend.OTCoupling).
+	Coupling string `toml:"coupling"`
 }
 
 // Train is the optimisation: AdamW with warmup and a schedule, gradient
@@ -213,6 +219,7 @@ func Default() Config {
 			TimeSampling: "uniform",
 			LogitMean:    0,
 			LogitStd:     1,
+			Coupling:     "independent",
 		},
 		Train: Train{
 			Steps:       2000,

@@ -224,6 +224,7 @@ func TestValidate(t *testing.T) {
 		{"flow.beta_min", func(c *Config) { c.Flow.BetaMin = -0.1 }, "must be a finite number >= 0"},
 		{"flow.beta_max", func(c *Config) { c.Flow.BetaMax = 0.05 }, "flow.beta_max = 0.05: must be a finite number > flow.beta_min = 0.1"},
 		{"flow.time_sampling", func(c *Config) { c.Flow.TimeSampling = "lognormal" }, `must be one of "uniform", "logit-normal"`},
+		{"flow.coupling", func(c *Config) { c.Flow.Coupling = "exact" }, `must be one of "independent", "ot"`},
 		{"flow.logit_mean", func(c *Config) { c.Flow.LogitMean = nan }, "must be a finite number"},
 		{"flow.logit_std", func(c *Config) { c.Flow.LogitStd = 0 }, "must be a finite number > 0"},
 		{"train.steps", func(c *Config) { c.Train.Steps = 0 }, "must be a positive integer"},
@@ -293,6 +294,7 @@ func TestSet(t *testing.T) {
 		{"flow.path=vp", func(c *Config) { c.Flow.Path = "vp" }, ""},
 		{`flow.path="vp"`, func(c *Config) { c.Flow.Path = "vp" }, ""},
 		{"flow.time_sampling=logit-normal", func(c *Config) { c.Flow.TimeSampling = "logit-normal" }, ""},
+		{"flow.coupling=ot", func(c *Config) { c.Flow.Coupling = "ot" }, ""},
 		{"device=1", func(c *Config) { c.Device = "1" }, ""},
 		{"train.plots=false", func(c *Config) { c.Train.Plots = false }, ""},
 		{"train.graph=false", func(c *Config) { c.Train.Graph = false }, ""},
@@ -337,7 +339,7 @@ func TestSet(t *testing.T) {
 // default, through its TOML text, and checks that the field changed: Set
 // reaches every field by reflection.
 func TestSetEveryKey(t *testing.T) {
-	if len(leaves) != 65 {
+	if len(leaves) != 66 {
 		t.Errorf("the schema has %d keys; update this test and default.toml", len(leaves))
 	}
 	for _, l := range leaves {
@@ -448,6 +450,7 @@ func TestResolve(t *testing.T) {
 		{writeFile(t, "bad.toml", "[train]\nbatch = -4\n"), nil, "bad.toml: train.batch = -4: must be a positive integer"},
 		{p, []string{"model.heads=3"}, "config: -set: model.heads = 3: must divide model.d = 64"},
 		{"", []string{"model.d=65"}, "config: model.heads = 4: must divide model.d = 65"},
+		{"", []string{"flow.coupling=ot", "train.batch=5000"}, `config: -set: train.batch = 5000: must be at most 4096 with flow.coupling = "ot" (an exact assignment per batch: O(batch^3) a step)`},
 		{p, []string{"train.lr=x"}, "config: -set: train.lr = x: expected a number"},
 		{writeFile(t, "typo.toml", "[train]\nbach = 3\n"), nil, `typo.toml: train.bach: unknown key (did you mean "train.batch"?)`},
 	} {

@@ -1,7 +1,10 @@
 // Package eval measures how far generated samples are from the data: the
 // exact 2-Wasserstein distance by optimal assignment, the debiased Sinkhorn
-// divergence (entropic optimal transport) and the Frechet distance between
-// fitted Gaussians.
+// divergence (entropic optimal transport), the sliced W2, the RBF kernel
+// MMD, the Frechet distance between fitted Gaussians and the distance to the
+// nearest training point (memorisation). Measure computes them all, each
+// beside its floor: the same estimator between two independent sets of true
+// samples of the same size, below which no generator can be told apart.
 //
 // # Points
 //
@@ -14,8 +17,12 @@
 //	          O(n^3) time, 8 n^2 bytes); a distance
 //	Sinkhorn  debiased entropic OT for larger or unequal sets, O(n m) per
 //	          iteration; squared-distance units, close to W2^2 for small eps
+//	SlicedW2  mean over random directions of the exact 1D W2^2, square-rooted;
+//	          O(P n log n), any sizes; a cheap check
+//	MMD2      unbiased squared MMD with a Gaussian kernel, O(n^2 d)
 //	Frechet   compares only means and covariances; squared-distance units,
-//	          as FID
+//	          as FID (in a classifier's feature space for images)
+//	NearestDistances  distance of each sample to the training set
 //
 // # Error handling
 //

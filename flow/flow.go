@@ -14,6 +14,9 @@ type Objective struct {
 	LogitNormal bool    // draw t = sigmoid(N(LogitMean, LogitStd^2)) instead of U(0,1)
 	LogitMean   float32 // logit-normal mean
 	LogitStd    float32 // logit-normal standard deviation
+	// OTCoupling pairs the batch's noise with its data by an exact optimal
+	// assignment before the loss (flow.coupling = "ot"): minibatch OT-CFM.
+	OTCoupling bool
 }
 
 // NewObjective builds the objective of a [flow] section.
@@ -37,13 +40,22 @@ func NewObjective(c config.Flow) (Objective, error) {
 	default:
 		return o, fmt.Errorf("flow.time_sampling = %q: want \"uniform\" or \"logit-normal\"", timeSampling)
 	}
+	switch coupling := c.Coupling; coupling {
+	case "independent":
+	case "ot":
+		o.OTCoupling = true
+	default:
+		return o, fmt.Errorf("flow.coupling = %q: want \"independent\" or \"ot\"", coupling)
+	}
 	return o, nil
 }
 
 // Batch holds the device buffers of one CFM batch: data X1 (B, X), noise X0,
-// times T (B) and the interpolated points Xt.
+// times T (B) and the interpolated points Xt; Perm (B) holds the OT
+// coupling's assignment (allocated by the first Prepare that couples).
 type Batch struct {
 	X1, X0, T, Xt compute.Buffer
+	Perm          compute.Buffer
 }
 
 // NewBatch allocates a batch of B samples of X floats.
@@ -56,11 +68,15 @@ func (b *Batch) Free(be compute.Backend) {
 	for _, x := range []compute.Buffer{b.X1, b.X0, b.T, b.Xt} {
 		be.Free(x)
 	}
+	if b.Perm != nil {
+		be.Free(b.Perm)
+	}
 }
 
 // Prepare draws X0 and T for training step `step` of run `seed` and sets Xt.
 func (o Objective) Prepare(be compute.Backend, b *Batch, seed, step uint64) {
 	be.FillNormal(b.X0, philox.Key{Seed: seed, Step: step, Stream: philox.StreamNoise})
+	o.couple(be, b)
 	tk := philox.Key{Seed: seed, Step: step, Stream: philox.StreamTime}
 	if o.LogitNormal {
 		be.LogitNormal(b.T, tk, o.LogitMean, o.LogitStd)
@@ -80,10 +96,28 @@ func (o Objective) Loss(be compute.Backend, loss, dpred, pred compute.Buffer, b 
 // seed, step of block), for a step captured once and replayed.
 func (o Objective) PrepareAt(be compute.Backend, b *Batch, seed uint64, block compute.Buffer) {
 	be.FillNormalAt(b.X0, block, seed, philox.StreamNoise)
+	o.couple(be, b)
 	if o.LogitNormal {
 		be.LogitNormalAt(b.T, block, seed, philox.StreamTime, o.LogitMean, o.LogitStd)
 	} else {
 		be.FillUniformAt(b.T, block, seed, philox.StreamTime)
 	}
 	be.CFMInterp(b.Xt, b.X0, b.X1, b.T, o.Path)
+}
+
+// couple reorders the rows of X0 by the optimal assignment to X1 when the
+// objective couples (Xt, overwritten by CFMInterp next, is the scratch). On
+// the device throughout: nothing is read back, so the step can be captured.
+func (o Objective) couple(be compute.Backend, b *Batch) {
+	if !o.OTCoupling {
+		return
+	}
+	B := b.T.Len()
+	w := b.X0.Len() / B
+	if b.Perm == nil {
+		b.Perm = be.Alloc(B)
+	}
+	be.OTCoupling(b.Perm, b.X0, b.X1, w)
+	be.GatherRows(b.Xt, b.X0, b.Perm, w)
+	be.Copy(b.X0, b.Xt)
 }

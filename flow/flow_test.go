@@ -49,7 +49,7 @@ func TestPathEndpointsAndVelocity(t *testing.T) {
 func TestPrepareAndLoss(t *testing.T) {
 	be := cpu.New(0)
 	for _, ts := range []string{"uniform", "logit-normal"} {
-		o, err := NewObjective(config.Flow{Path: "ot", SigmaMin: 1e-4, BetaMin: 0.1, BetaMax: 20, TimeSampling: ts, LogitStd: 1})
+		o, err := NewObjective(config.Flow{Path: "ot", SigmaMin: 1e-4, BetaMin: 0.1, BetaMax: 20, TimeSampling: ts, LogitStd: 1, Coupling: "independent"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,98 @@ func TestObjectiveErrors(t *testing.T) {
 	if _, err := NewObjective(config.Flow{Path: "rectified", TimeSampling: "uniform", LogitStd: 1}); err == nil {
 		t.Error("unknown path accepted")
 	}
-	if _, err := NewObjective(config.Flow{Path: "ot", TimeSampling: "beta", LogitStd: 1}); err == nil {
+	if _, err := NewObjective(config.Flow{Path: "ot", TimeSampling: "beta", LogitStd: 1, Coupling: "independent"}); err == nil {
 		t.Error("unknown time sampling accepted")
+	}
+	if _, err := NewObjective(config.Flow{Path: "ot", TimeSampling: "uniform", LogitStd: 1, Coupling: "sinkhorn"}); err == nil {
+		t.Error("unknown coupling accepted")
+	}
+}
+
+// With flow.coupling = "ot" Prepare draws the same noise rows as without,
+// reordered so that the total squared distance to the data is minimal (the
+// brute-force minimum over all 8! pairings), and Xt is built from them; the
+// direct and the block-reading Prepare agree.
+func TestPrepareOTCoupling(t *testing.T) {
+	be := cpu.New(0)
+	fc := config.Default().Flow
+	indep, err := NewObjective(fc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.Coupling = "ot"
+	ot, err := NewObjective(fc)
+	if err != nil || !ot.OTCoupling {
+		t.Fatalf("NewObjective(coupling ot) = %+v, %v", ot, err)
+	}
+	const B, X = 8, 2
+	a, c := NewBatch(be, B, X), NewBatch(be, B, X)
+	for i, x1 := 0, cpu.Data(a.X1); i < len(x1); i++ {
+		x1[i] = float32(i%5) - 2
+	}
+	copy(cpu.Data(c.X1), cpu.Data(a.X1))
+	indep.Prepare(be, a, 3, 9)
+	ot.Prepare(be, c, 3, 9)
+	x1, x0, y0 := cpu.Data(a.X1), cpu.Data(a.X0), cpu.Data(c.X0)
+	cost := func(z []float32) float64 {
+		var s float64
+		for i := range z {
+			d := float64(x1[i]) - float64(z[i])
+			s += d * d
+		}
+		return s
+	}
+	// y0 is x0 with its rows permuted.
+	used := make([]bool, B)
+	for i := 0; i < B; i++ {
+		found := false
+		for j := 0; j < B && !found; j++ {
+			if !used[j] && y0[2*i] == x0[2*j] && y0[2*i+1] == x0[2*j+1] {
+				used[j], found = true, true
+			}
+		}
+		if !found {
+			t.Fatalf("coupled noise row %d is not a row of the independent noise", i)
+		}
+	}
+	best := math.Inf(1)
+	perm := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	var rec func(k int)
+	rec = func(k int) {
+		if k == B {
+			z := make([]float32, B*X)
+			for i, j := range perm {
+				copy(z[i*X:], x0[j*X:j*X+X])
+			}
+			best = math.Min(best, cost(z))
+			return
+		}
+		for i := k; i < B; i++ {
+			perm[k], perm[i] = perm[i], perm[k]
+			rec(k + 1)
+			perm[k], perm[i] = perm[i], perm[k]
+		}
+	}
+	rec(0)
+	if got := cost(y0); math.Abs(got-best) > 1e-9 || got > cost(x0) {
+		t.Errorf("coupled cost %v, brute-force minimum %v (independent %v)", got, best, cost(x0))
+	}
+	tt, xt := cpu.Data(c.T), cpu.Data(c.Xt)
+	for i := range xt {
+		tv := tt[i/X]
+		if want := (1-(1-1e-4)*tv)*y0[i] + tv*x1[i]; math.Abs(float64(xt[i]-want)) > 1e-6 {
+			t.Fatalf("xt[%d] = %g, want %g (from the coupled noise)", i, xt[i], want)
+		}
+	}
+	// PrepareAt with a block of step 9 gives the same batch.
+	d := NewBatch(be, B, X)
+	copy(cpu.Data(d.X1), x1)
+	block := be.Alloc(compute.StepBlockLen)
+	cpu.Data(block)[0] = compute.StepBits(9)
+	ot.PrepareAt(be, d, 3, block)
+	for i, v := range cpu.Data(d.Xt) {
+		if v != xt[i] {
+			t.Fatalf("PrepareAt: xt[%d] = %v, Prepare %v", i, v, xt[i])
+		}
 	}
 }

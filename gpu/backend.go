@@ -48,6 +48,7 @@ type Backend struct {
 	errw   devptr         // the device error word (uint32)
 	coef   *Buf           // path coefficients, 4 per sample (grown)
 	delta  *Buf           // attention backward: dout . out per row (grown)
+	ot     *Buf           // OTCoupling: cost matrix and solver state (grown)
 	closed bool
 
 	// capturing is set between Capture's begin and end of stream capture:
@@ -153,12 +154,12 @@ func (be *Backend) release() error {
 			be.drv.free(p)
 		}
 	}
-	for _, b := range []*Buf{be.coef, be.delta} {
+	for _, b := range []*Buf{be.coef, be.delta, be.ot} {
 		if b != nil && b.p != 0 {
 			be.drv.free(b.p)
 		}
 	}
-	be.part, be.scalar, be.errw, be.coef, be.delta = 0, 0, 0, nil, nil
+	be.part, be.scalar, be.errw, be.coef, be.delta, be.ot = 0, 0, 0, nil, nil, nil
 	if be.stage != nil {
 		be.drv.hostFree(be.stage)
 		be.stage = nil

@@ -17,6 +17,10 @@ const (
 	StreamAENoise   uint32 = 7  // autoencoder reparameterisation noise (KL > 0)
 	StreamClsIndex  uint32 = 8  // evaluation classifier batch rows
 	StreamSample    uint32 = 16 // initial noise x(0) of sampling (step 0)
+	// StreamEvalDirections: bin/eval's own draws: the sliced-W2 directions
+	// (step 0) and the convergence experiment's resampling of a training set
+	// of n points (step n).
+	StreamEvalDirections uint32 = 17
 	// StreamInit + i initialises tensor i of a parameter layout (step 0);
 	// the InitStreams streams from StreamInit on are reserved for it.
 	StreamInit  uint32 = 0x1000
@@ -78,13 +82,14 @@ func Uses() []Use {
 		one("flow: label dropout", StreamLabelDrop, SaltRun, 1, lastStep, RunAll),
 		one("2D data: fresh batches", StreamData, SaltRun, 1, lastStep, RunToy),
 		one("2D data: fixed set and normalisation reference", StreamData, SaltRun, math.MaxUint64, math.MaxUint64, RunToy),
-		one("2D data: evaluation target", StreamData, SaltEvalTarget, 1, 1, RunToy),
+		one("2D data: evaluation target (step 1) and bin/eval's floor set (step 2)", StreamData, SaltEvalTarget, 1, 2, RunToy),
 		one("digits: training images", StreamData, SaltRun, 0, 0, RunImages),
 		one("digits: test images", StreamData, SaltRun, 1, 1, RunImages),
 		one("bench: synthetic batch", StreamData, SaltRun, 0, 0, RunBench),
 		one("autoencoder: batch rows", StreamAEIndex, SaltRun, 1, lastStep, RunImages),
 		one("autoencoder: reparameterisation noise", StreamAENoise, SaltRun, 1, lastStep, RunImages),
 		one("classifier: batch rows", StreamClsIndex, SaltRun, 1, lastStep, RunImages),
+		{What: "eval: sliced-W2 directions (step 0), memoriser resampling (step n)", Stream: StreamEvalDirections, Streams: 1, AnySeed: true, Runs: RunAll},
 		{What: "sampling: initial noise", Stream: StreamSample, Streams: 1, AnySeed: true, Runs: RunAll | RunBench},
 		{What: "flow: initial weights", Stream: StreamInit, Streams: InitStreams, Salt: SaltRun, Runs: RunAll | RunBench},
 		{What: "autoencoder: initial weights", Stream: StreamInit, Streams: InitStreams, Salt: SaltAEInit, Runs: RunImages},

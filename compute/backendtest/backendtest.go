@@ -188,6 +188,7 @@ var All = []struct {
 	{"SolverClock", TestSolverClock},
 	{"Dopri5Controller", TestDopri5Controller},
 	{"Dopri5Ops", TestDopri5Ops},
+	{"OTCoupling", TestOTCoupling},
 }
 
 // suite is the state of one exported test: the backend, the tolerances, the

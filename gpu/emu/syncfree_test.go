@@ -23,6 +23,8 @@ var wantSyncFree = []string{
 	"step_advance", "toy_batch_at", "uniform_index_at",
 	// kernels/solver.cu: one thread each.
 	"solver_tick", "solver_time", "dopri5_control", "dopri5_stage", "dopri5_time", "dopri5_accept",
+	// kernels/coupling.cu: the cost matrix (ot_assign has barriers).
+	"ot_cost",
 }
 
 func TestSyncFreeClassification(t *testing.T) {

@@ -1,0 +1,183 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one line of a Lines chart: points (X[i], Y[i]) joined in order,
+// with a legend label, a colour and a line style (0 solid, 1 dashed, 2
+// dotted, 3 dash-dot: for several solver families of one model's colour).
+type Series struct {
+	Label string
+	X, Y  []float64
+	Color int // index into the palette (repeats after 8)
+	Style int // index into the line styles (repeats after 4)
+}
+
+// dashes are the line styles of Lines.
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1.5), vg.Points(2)}, {vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}}
+
+// palette is the colour cycle of Lines.
+var palette = []color.NRGBA{
+	{R: 31, G: 119, B: 180, A: 255}, {R: 214, G: 39, B: 40, A: 255}, {R: 44, G: 160, B: 44, A: 255},
+	{R: 148, G: 103, B: 189, A: 255}, {R: 255, G: 127, B: 14, A: 255}, {R: 140, G: 86, B: 75, A: 255},
+	{R: 227, G: 119, B: 194, A: 255}, {R: 127, G: 127, B: 127, A: 255},
+}
+
+// Lines writes to path a 700 x 450 pixel PNG line chart of the series, x on
+// a log axis when logX (every x must then be > 0; ticks at the powers of
+// two when every x is one), with a grey horizontal
+// line at Floor when floorLabel is not empty, y on a log axis when logY
+// (values <= 0 are then left out) (the estimator's floor), and a
+// legend. Points with a NaN or infinite coordinate are left out.
+//
+// Lines panics if there are no series or a series' X and Y differ in length.
+// It returns an error if the file cannot be written.
+func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool, floor float64, floorLabel string) error {
+	if len(series) == 0 {
+		panic("plots: Lines with no series")
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
+	if logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		pow2 := true
+		for _, s := range series {
+			for _, x := range s.X {
+				if f := math.Log2(x); f != math.Trunc(f) && !math.IsNaN(x) {
+					pow2 = false
+				}
+			}
+		}
+		if pow2 { // NFE: label the powers of two
+			p.X.Tick.Marker = pow2Ticks{}
+		}
+	}
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	p.Legend.Top = true
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		if len(s.X) != len(s.Y) {
+			panic(fmt.Sprintf("plots: Lines: series %q has %d x and %d y", s.Label, len(s.X), len(s.Y)))
+		}
+		var xy plotter.XYs
+		for i := range s.X {
+			x, y := s.X[i], s.Y[i]
+			if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) || (logX && x <= 0) || (logY && y <= 0) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: x, Y: y})
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		l, pts, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return fmt.Errorf("plots: Lines: %w", err)
+		}
+		c := palette[s.Color%len(palette)]
+		l.Color, l.Width = c, vg.Points(1.5)
+		l.Dashes = dashes[s.Style%len(dashes)]
+		pts.Color, pts.Radius, pts.Shape = c, vg.Points(2.5), draw.CircleGlyph{}
+		p.Add(l, pts)
+		p.Legend.Add(s.Label, l, pts)
+	}
+	if floorLabel != "" && lo <= hi {
+		f, err := plotter.NewLine(plotter.XYs{{X: lo, Y: floor}, {X: hi, Y: floor}})
+		if err != nil {
+			return fmt.Errorf("plots: Lines: %w", err)
+		}
+		f.Color, f.Width = color.NRGBA{R: 90, G: 90, B: 90, A: 255}, vg.Points(1)
+		f.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		p.Add(f)
+		p.Legend.Add(floorLabel, f)
+	}
+	p.Add(plotter.NewGrid())
+	return figure(path, "", 7*vg.Inch, 4.5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
+}
+
+// pow2Ticks marks the powers of two of a log axis.
+type pow2Ticks struct{}
+
+func (pow2Ticks) Ticks(lo, hi float64) []plot.Tick {
+	var t []plot.Tick
+	for v := math.Pow(2, math.Floor(math.Log2(lo))); v <= hi*1.0001; v *= 2 {
+		if v >= lo*0.9999 {
+			t = append(t, plot.Tick{Value: v, Label: fmt.Sprintf("%g", v)})
+		}
+	}
+	return t
+}
+
+// TrajectoryPanel is one panel of TrajectoryPanels: the positions traj[k]
+// (n points, x and y interleaved) after each solver step k, as in
+// Trajectories.
+type TrajectoryPanel struct {
+	Title string
+	Traj  [][]float32
+}
+
+// TrajectoryPanels writes to path the trajectory plots of the panels side by
+// side (each as Trajectories draws it: nShow paths from black noise to blue
+// samples), under the figure title: one model's paths beside another's.
+// It panics as Trajectories does, or if there are no panels.
+func TrajectoryPanels(path, title string, panels []TrajectoryPanel, nShow int) error {
+	if len(panels) == 0 {
+		panic("plots: TrajectoryPanels with no panels")
+	}
+	if nShow < 1 {
+		panic(fmt.Sprintf("plots: TrajectoryPanels with nShow = %d < 1", nShow))
+	}
+	plots := make([]*plot.Plot, len(panels))
+	for k, pn := range panels {
+		traj := pn.Traj
+		if len(traj) == 0 {
+			panic(fmt.Sprintf("plots: TrajectoryPanels: panel %d has no steps", k))
+		}
+		for s, xy := range traj {
+			checkXY("TrajectoryPanels", fmt.Sprintf("panel %d step %d", k, s), xy)
+			if len(xy) != len(traj[0]) {
+				panic(fmt.Sprintf("plots: TrajectoryPanels: panel %d step %d has %d values, step 0 has %d", k, s, len(xy), len(traj[0])))
+			}
+		}
+		n := len(traj[0]) / 2
+		m := min(nShow, n)
+		idx := make([]int, m)
+		for s := range idx {
+			idx[s] = s * n / m
+		}
+		pick := func(xy []float32) []float32 {
+			out := make([]float32, 0, 2*m)
+			for _, i := range idx {
+				out = append(out, xy[2*i], xy[2*i+1])
+			}
+			return out
+		}
+		p := squarePlot(pn.Title)
+		p.Add(paths{traj: traj, idx: idx, style: draw.LineStyle{Color: pathColor, Width: vg.Points(0.4)}},
+			points{xy: pick(traj[0]), style: draw.GlyphStyle{Color: startColor, Radius: vg.Points(1.2), Shape: draw.CircleGlyph{}}},
+			points{xy: pick(traj[len(traj)-1]), style: draw.GlyphStyle{Color: endColor, Radius: vg.Points(1.2), Shape: draw.CircleGlyph{}}})
+		plots[k] = p
+	}
+	w := panelSide * vg.Length(len(panels))
+	return figure(path, title, w, panelSide, func(dc draw.Canvas) {
+		tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Points(10), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
+		canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
+		for k, p := range plots {
+			p.Draw(canvases[0][k])
+		}
+	})
+}

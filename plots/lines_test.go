@@ -1,0 +1,43 @@
+package plots
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+)
+
+// Lines draws a chart of the stated size whose series are visible in their
+// colours (the first blue, the second red), skipping non-finite points.
+func TestLines(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "w2.png")
+	err := Lines(p, "W2 vs NFE", "NFE", "W2", []Series{
+		{Label: "euler", X: []float64{1, 2, 4, 8}, Y: []float64{2, 1, 0.5, 0.3}, Color: 0},
+		{Label: "rk4", X: []float64{4, 8, 16, math.NaN()}, Y: []float64{0.4, 0.3, 0.3, 1}, Color: 1, Style: 1},
+	}, true, true, 0.25, "floor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := readPNG(t, p, 700, 450)
+	if n := count(img, bluish); n < 200 {
+		t.Errorf("%d blue pixels: the first series is not drawn", n)
+	}
+	if n := count(img, func(r, g, b uint32) bool { return r > 180 && g < 80 && b < 80 }); n < 100 {
+		t.Errorf("%d red pixels: the second series is not drawn", n)
+	}
+	onlyFile(t, dir, "w2.png")
+}
+
+// TrajectoryPanels puts the panels side by side: twice as wide for two.
+func TestTrajectoryPanels(t *testing.T) {
+	dir := t.TempDir()
+	traj := [][]float32{{-1, -1, 1, 1}, {0, 0, 2, 2}, {1, 1, 3, 3}}
+	p := filepath.Join(dir, "traj.png")
+	if err := TrajectoryPanels(p, "paths", []TrajectoryPanel{{Title: "a", Traj: traj}, {Title: "b", Traj: traj}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	img := readPNG(t, p, 800, 440)
+	if n := count(img, bluish); n < 4 {
+		t.Errorf("%d blue pixels: the end points are not drawn", n)
+	}
+}
