@@ -107,6 +107,10 @@ func footprint(cfg config.Config) (resident stage, stages []stage, err error) {
 		{fmt.Sprintf("the flow's activations at train.batch = %d (%s, model.tokens = %d)", tc.Batch, shape, mc.T),
 			float64(m.ActivationFloats(1))*B + 6*B*X, true, "train.batch, model.d, model.layers"},
 	})
+	if cfg.Flow.Coupling == "ot" { // the assignment's float64 cost matrix
+		last := &stages[len(stages)-1]
+		*last = append(*last, part{fmt.Sprintf("the OT coupling's cost matrix at train.batch = %d", tc.Batch), 2 * B * B, true, "train.batch"})
+	}
 
 	sb := min(cfg.Sample.Batch, cfg.Sample.N)
 	out := float64(cfg.Sample.N) * X
