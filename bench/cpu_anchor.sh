@@ -46,13 +46,14 @@ log=$out/cpu-s.log
 : >"$log"
 # cpu-s (docs/bench.md) with the sampling size above.
 f="--tokens 16 --chans 4 --d 128 --layers 4 --heads 4 --batch 256 --nsample $nsample --nfe $nfe --steps $steps"
+ours="-solvers euler"
 tag() { sed "s|^{|{\"round\":$1,\"bin\":\"$2\",|"; }
 status=0
 for r in $(seq 1 "$rounds"); do
   for b in $benches; do
     echo "== round $r: $b" | tee -a "$log" >&2
     # shellcheck disable=SC2086
-    GOMAXPROCS=$threads timeout "$tmo" "$b" -backend cpu $f -warmup "$warmup" 2>>"$log" | tag "$r" "$b" >>"$lines"
+    GOMAXPROCS=$threads timeout "$tmo" "$b" -backend cpu $f $ours -warmup "$warmup" 2>>"$log" | tag "$r" "$b" >>"$lines"
     rc=${PIPESTATUS[0]}
     [ "$rc" -eq 0 ] || { echo "FAILED: $b (exit $rc)" | tee -a "$log" >&2; status=1; }
   done
