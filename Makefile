@@ -9,7 +9,7 @@ CMDS    := train sample bench
 # GEMM its AVX2/FMA micro-kernel; without it the portable kernel is used.
 export GOEXPERIMENT ?= simd
 
-.PHONY: build test vet bench test-emu emu-table test-emu-mutants test-emu-asan gpu test-gpu bench-gpu bench-compare kernels kernels-check ptxas-v vet-cuda clean
+.PHONY: build test vet bench bench-cpu-anchor test-emu emu-table test-emu-mutants test-emu-asan gpu test-gpu bench-gpu bench-compare kernels kernels-check ptxas-v vet-cuda clean
 
 build:
 	@mkdir -p bin
@@ -58,6 +58,13 @@ test-emu-asan:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./train/
 	./bin/bench -backend cpu -shape cpu-s
+
+# bin/bench -backend cpu and the PyTorch CPU anchor alternately at cpu-s, 2
+# threads each, ROUNDS (2) times; ratios of the medians (bench/cpu_anchor.sh).
+# Needs python3-torch: apt-get install -y python3-torch libopenblas0-pthread.
+CPU_ANCHOR_OUT ?= bench/out-cpu
+bench-cpu-anchor: build
+	bash bench/cpu_anchor.sh $(CPU_ANCHOR_OUT)
 
 # --- CUDA -------------------------------------------------------------------
 # The kernels are compiled to PTX for compute_80 (the driver JIT-compiles it

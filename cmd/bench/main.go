@@ -3,7 +3,7 @@
 //
 //	bench [-backend cpu|cuda] [--tokens T --chans C --d D --layers L --heads H]
 //	      [--batch B --steps K --nsample N --nfe F] [--shape cpu-s|gpu-s|gpu-m]
-//	      [-peak-tflops P]
+//	      [-peak-tflops P] [-solvers euler,rk4,dopri5]
 //
 // The default shape is cpu-s. With -backend cuda the train line also carries
 // "mfu" (model FLOPs per step, 3 x DiT.FLOPs(B) for forward and backward,
@@ -85,6 +85,7 @@ func run(args []string) error {
 	N := fs.Int("nsample", 0, "samples for the Euler benchmark")
 	nfe := fs.Int("nfe", 0, "Euler steps (NFE)")
 	skipSample := fs.Bool("no-sample", false, "skip the sampling benchmark")
+	solvers := fs.String("solvers", "euler,rk4,dopri5", "the sampling benchmarks to run, comma-separated: euler, rk4, dopri5")
 	graph := fs.Bool("graph", true, "per-step values on the device and, on CUDA, one captured step replayed (train.graph); false: every step queued from the host")
 	peakTFLOPs := fs.Float64("peak-tflops", 790, "peak TFLOP/s for MFU (default: H100 dense bf16, measured on 8192^3)")
 	if err := cli.Parse(fs, args); err != nil {
@@ -117,6 +118,15 @@ func run(args []string) error {
 	}
 	if *warm < 1 {
 		return cli.Inputf("-warmup %d: want >= 1 (the loop's first step runs directly and sizes the scratch buffers)", *warm)
+	}
+	runSolver := map[string]bool{}
+	for _, name := range strings.Split(*solvers, ",") {
+		switch name {
+		case "euler", "rk4", "dopri5":
+			runSolver[name] = true
+		default:
+			return cli.Inputf("-solvers %q: %q is not one of euler, rk4, dopri5", *solvers, name)
+		}
 	}
 	if !(*peakTFLOPs > 0) {
 		return cli.Inputf("-peak-tflops %g: want > 0", *peakTFLOPs)
@@ -230,6 +240,9 @@ func run(args []string) error {
 		{Method: sample.RK4, Steps: max(1, s.NFE/4)},
 		{Method: sample.Dopri5, Rtol: 1e-3, Atol: 1e-3},
 	} {
+		if !runSolver[string(o.Method)] {
+			continue
+		}
 		t0 := time.Now()
 		_, stats, err := sample.Generate(be, m, tr.Params, s.N, nil, 1, 1, o)
 		if err != nil {

@@ -157,6 +157,7 @@ var All = []struct {
 	{"LayerNormModBackward", TestLayerNormModBackward},
 	{"Attention", TestAttention},
 	{"AttentionBackward", TestAttentionBackward},
+	{"AttentionSpec", TestAttentionSpec},
 	{"Gelu", TestGelu},
 	{"GeluBackward", TestGeluBackward},
 	{"SiLU", TestSiLU},

@@ -9,3 +9,6 @@ func geluSlice(ys, xs []float32)               { geluScalar(ys, xs) }
 func geluBackwardSlice(dxs, dys, xs []float32) { geluBackwardScalar(dxs, dys, xs) }
 func siluSlice(ys, xs []float32)               { siluScalar(ys, xs) }
 func siluBackwardSlice(dxs, dys, xs []float32) { siluBackwardScalar(dxs, dys, xs) }
+
+// expShiftSlice sets x[i] = e^(x[i]-c) and returns their sum.
+func expShiftSlice(x []float32, c float32) float32 { return expShiftScalar(x, c) }

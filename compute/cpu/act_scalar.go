@@ -33,3 +33,14 @@ func siluBackwardScalar(dxs, dys, xs []float32) {
 		dxs[i] = dys[i] * (s * (1 + v*(1-s)))
 	}
 }
+
+// expShiftScalar sets x[i] = e^(x[i]-c) and returns their sum (in order).
+func expShiftScalar(x []float32, c float32) float32 {
+	var s float32
+	for i, v := range x {
+		e := expf(v - c)
+		x[i] = e
+		s += e
+	}
+	return s
+}

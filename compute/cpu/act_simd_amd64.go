@@ -113,3 +113,26 @@ func siluBackwardSlice(dxs, dys, xs []float32) {
 	}
 	siluBackwardScalar(dxs[i:], dys[i:], xs[i:])
 }
+
+// expShiftSlice sets x[i] = e^(x[i]-c) (expf8, 8 lanes at a time) and returns
+// their sum: the lanes' partial sums added in lane order, then the scalar tail.
+func expShiftSlice(x []float32, c float32) float32 {
+	n := len(x)
+	i := 0
+	var s float32
+	if actSIMD && n >= 8 {
+		cv := archsimd.BroadcastFloat32x8(c)
+		var acc archsimd.Float32x8
+		for ; i+8 <= n; i += 8 {
+			e := expf8(archsimd.LoadFloat32x8Slice(x[i:]).Sub(cv))
+			e.StoreSlice(x[i:])
+			acc = acc.Add(e)
+		}
+		var t [8]float32
+		acc.Store(&t)
+		for _, v := range t {
+			s += v
+		}
+	}
+	return s + expShiftScalar(x[i:], c)
+}

@@ -6,6 +6,26 @@ import (
 	"github.com/latentflow/latentflow/compute"
 )
 
+// Attention on the CPU is built from the GEMM of sgemm.go: for each sample b
+// and head h (one task, on one goroutine, with its own scratch) the T x T
+// scores are one small product, the row softmax runs on them in place with
+// the vectorised float32 exp (softmaxRow), and the output is a second product.
+// The backward pass recomputes the probabilities from the saved log-sum-exp
+// and is five products and one elementwise pass. Each (b, h) is computed the
+// same way whatever the number of workers, so the results do not depend on it.
+// The readable loops these replace are the spec in the conformance suite
+// (compute/backendtest, specAttention), which checks this code against them.
+
+// attnGemm computes C = alpha op(A) op(B) (beta 0: C is overwritten) for one
+// (b, h) with the sequential GEMM, s the task's packing scratch. The slices
+// start at the first element of each matrix.
+func attnGemm(s *sgemmScratch, transA, transB bool, m, n, k int, alpha float32,
+	a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	p := sgemmProb{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	sgemmCur.solve(&p, s)
+}
+
 // Attention: for each sample b and head h, with q_t, k_s, v_s the Dh-wide
 // slices of qkv (B, T, 3D) at columns h*Dh, D+h*Dh, 2D+h*Dh,
 //
@@ -15,45 +35,24 @@ func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 	os, ls, qs := Data(out), Data(lse), Data(qkv)
 	need(H > 0 && D%H == 0, "Attention: D=%d not divisible by H=%d", D, H)
 	need(len(qs) == B*T*3*D && len(os) == B*T*D && len(ls) == B*H*T, "Attention shapes (B=%d T=%d H=%d D=%d)", B, T, H, D)
+	if B*T == 0 {
+		return
+	}
 	Dh := D / H
 	scale := float32(1 / math.Sqrt(float64(Dh)))
 	be.parallel(B*H, 4*T*T*Dh, func(lo, hi int) {
-		s := make([]float32, T) // scores of one query row
+		s := sgemmPool.Get().(*sgemmScratch)
+		defer sgemmPool.Put(s)
+		p := make([]float32, T*T) // the scores, then the probabilities, of one (b, h)
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/H, bh%H
-			base := b * T * 3 * D
-			for t := 0; t < T; t++ {
-				q := qs[base+t*3*D+h*Dh : base+t*3*D+(h+1)*Dh]
-				mx := float32(math.Inf(-1))
-				for u := 0; u < T; u++ {
-					k := qs[base+u*3*D+D+h*Dh : base+u*3*D+D+(h+1)*Dh]
-					var dot float32
-					for j, qv := range q {
-						dot += qv * k[j]
-					}
-					s[u] = dot * scale
-					mx = max(mx, s[u])
-				}
-				var z float64
-				for u := range s {
-					e := math.Exp(float64(s[u] - mx))
-					s[u] = float32(e)
-					z += e
-				}
-				ls[(b*H+h)*T+t] = mx + float32(math.Log(z))
-				o := os[(b*T+t)*D+h*Dh : (b*T+t)*D+(h+1)*Dh]
-				for j := range o {
-					o[j] = 0
-				}
-				inv := float32(1 / z)
-				for u := 0; u < T; u++ {
-					p := s[u] * inv
-					v := qs[base+u*3*D+2*D+h*Dh : base+u*3*D+2*D+(h+1)*Dh]
-					for j := range o {
-						o[j] += p * v[j]
-					}
-				}
+			q := qs[b*T*3*D+h*Dh:] // q_0; k_0 at q[D:], v_0 at q[2D:], row stride 3D
+			attnGemm(s, false, true, T, T, Dh, scale, q, 3*D, q[D:], 3*D, p, T)
+			l := ls[bh*T : (bh+1)*T]
+			for t := range T {
+				l[t] = softmaxRow(p[t*T : (t+1)*T])
 			}
+			attnGemm(s, false, false, T, Dh, T, 1, p, T, q[2*D:], 3*D, os[b*T*D+h*Dh:], D)
 		}
 	})
 }
@@ -68,62 +67,55 @@ func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B
 	need(H > 0 && D%H == 0, "AttentionBackward: D=%d not divisible by H=%d", D, H)
 	need(len(qs) == B*T*3*D && len(dqs) == B*T*3*D && len(os) == B*T*D && len(dos) == B*T*D && len(ls) == B*H*T,
 		"AttentionBackward shapes (B=%d T=%d H=%d D=%d)", B, T, H, D)
+	if B*T == 0 {
+		return
+	}
 	Dh := D / H
 	scale := float32(1 / math.Sqrt(float64(Dh)))
+	dot := sgemmCur.dot
 	be.parallel(B*H, 10*T*T*Dh, func(lo, hi int) {
-		p := make([]float32, T)
+		s := sgemmPool.Get().(*sgemmScratch)
+		defer sgemmPool.Put(s)
+		p := make([]float32, 2*T*T) // probabilities p, then dp and ds, of one (b, h)
+		p, dp := p[:T*T], p[T*T:]
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/H, bh%H
-			base := b * T * 3 * D
-			row := func(t, part int) []float32 { // q (0), k (1), v (2) of token t
-				o := base + t*3*D + part*D + h*Dh
-				return qs[o : o+Dh]
+			q := qs[b*T*3*D+h*Dh:] // q_0, k_0 = q[D:], v_0 = q[2D:]; row stride 3D
+			dq := dqs[b*T*3*D+h*Dh:]
+			do := dos[b*T*D+h*Dh:] // dout_0, row stride D
+			o := os[b*T*D+h*Dh:]
+			l := ls[bh*T : (bh+1)*T]
+			attnGemm(s, false, true, T, T, Dh, scale, q, 3*D, q[D:], 3*D, p, T)
+			for t := range T {
+				expShiftSlice(p[t*T:(t+1)*T], l[t])
 			}
-			drow := func(t, part int) []float32 {
-				o := base + t*3*D + part*D + h*Dh
-				return dqs[o : o+Dh]
-			}
-			for t := 0; t < T; t++ {
-				for part := 0; part < 3; part++ {
-					d := drow(t, part)
-					for j := range d {
-						d[j] = 0
-					}
+			attnGemm(s, true, false, T, Dh, T, 1, p, T, do, D, dq[2*D:], 3*D) // dv = p^T dout
+			attnGemm(s, false, true, T, T, Dh, 1, do, D, q[2*D:], 3*D, dp, T) // dp = dout v^T
+			for t := range T {
+				delta := dot(do[t*D:t*D+Dh], o[t*D:t*D+Dh])
+				pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
+				for u, pv := range pr {
+					dr[u] = pv * (dr[u] - delta) * scale // ds / sqrt(Dh)
 				}
 			}
-			for t := 0; t < T; t++ {
-				q := row(t, 0)
-				do := dos[(b*T+t)*D+h*Dh : (b*T+t)*D+(h+1)*Dh]
-				o := os[(b*T+t)*D+h*Dh : (b*T+t)*D+(h+1)*Dh]
-				var delta float32
-				for j := range do {
-					delta += do[j] * o[j]
-				}
-				l := ls[(b*H+h)*T+t]
-				for u := 0; u < T; u++ {
-					k := row(u, 1)
-					var dot float32
-					for j, qv := range q {
-						dot += qv * k[j]
-					}
-					p[u] = float32(math.Exp(float64(dot*scale - l)))
-				}
-				dq := drow(t, 0)
-				for u := 0; u < T; u++ {
-					v, k := row(u, 2), row(u, 1)
-					dv, dk := drow(u, 2), drow(u, 1)
-					var dp float32
-					for j := range do {
-						dv[j] += p[u] * do[j]
-						dp += do[j] * v[j]
-					}
-					ds := p[u] * (dp - delta) * scale
-					for j := range dq {
-						dq[j] += ds * k[j]
-						dk[j] += ds * q[j]
-					}
-				}
-			}
+			attnGemm(s, false, false, T, Dh, T, 1, dp, T, q[D:], 3*D, dq, 3*D) // dq = ds k
+			attnGemm(s, true, false, T, Dh, T, 1, dp, T, q, 3*D, dq[D:], 3*D)  // dk = ds^T q
 		}
 	})
+}
+
+// softmaxRow sets x = softmax(x) in place and returns log sum_i exp(x_i):
+// the row maximum m is subtracted before the exponentials (so the largest is
+// 1 and none overflows), z = sum_i exp(x_i - m) and the log-sum-exp is m + log z.
+func softmaxRow(x []float32) float32 {
+	m := x[0]
+	for _, v := range x[1:] {
+		m = max(m, v)
+	}
+	z := expShiftSlice(x, m)
+	inv := 1 / z
+	for i := range x {
+		x[i] *= inv
+	}
+	return m + float32(math.Log(float64(z)))
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/latentflow/latentflow/compute"
 	"github.com/latentflow/latentflow/philox"
@@ -51,8 +52,18 @@ func (be *Backend) Name() string { return "cpu" }
 // Workers returns the number of goroutines used for parallel loops.
 func (be *Backend) Workers() int { return be.workers }
 
-// parallel runs f over [0, n) split into at most be.workers contiguous chunks,
-// sequentially when n*cost (an estimate of flops) is too small to pay for goroutines.
+// parallel runs f over [0, n) split into contiguous chunks, sequentially when
+// n*cost (an estimate of flops) is too small to pay for goroutines.
+//
+// The chunks (about four per worker, each worth at least parGrain flops) are
+// claimed from an atomic counter by the caller and by be.workers-1 helper
+// goroutines, and parallel returns when every chunk is done, not when every
+// helper has run: a helper that the operating system starts late (the
+// development machine is shared, so that happens all the time) finds no chunk
+// left and touches nothing, instead of holding up the caller. Chunks start at
+// multiples of 8, so vectorised loops (8 lanes) and their scalar tails see the
+// same elements whoever runs them and however many workers there are: the
+// results do not depend on either.
 func (be *Backend) parallel(n, cost int, f func(lo, hi int)) {
 	w := be.workers
 	if w > n {
@@ -64,21 +75,39 @@ func (be *Backend) parallel(n, cost int, f func(lo, hi int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	// Chunks start at multiples of 8, so vectorised loops (8 lanes) and their
-	// scalar tails see the same elements whatever the number of workers: the
-	// results do not depend on it.
-	chunk := ((n+w-1)/w + 7) &^ 7
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, hi)
+	chunk := (n+4*w-1)/(4*w) + 7
+	if g := parGrain/max(cost, 1) + 7; g > chunk {
+		chunk = g
 	}
-	wg.Wait()
+	chunk &^= 7
+	nchunk := (n + chunk - 1) / chunk
+	if nchunk <= 1 {
+		f(0, n)
+		return
+	}
+	var next atomic.Int64
+	var done sync.WaitGroup
+	done.Add(nchunk)
+	run := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= nchunk {
+				return
+			}
+			lo := c * chunk
+			f(lo, min(lo+chunk, n))
+			done.Done()
+		}
+	}
+	for range min(w, nchunk) - 1 {
+		go run()
+	}
+	run()
+	done.Wait()
 }
+
+// parGrain is the least work (in flops, as parallel's cost counts them) of one chunk.
+const parGrain = 1 << 14
 
 // sumBlocks splits [0, n) into fixed blocks of blk indices, runs f on each
 // (in parallel when n*cost is large enough) and returns the sum of the

@@ -240,7 +240,13 @@ func sgemmStrided(workers int, transA, transB bool, m, n, k int, alpha float32,
 	}
 	per := gm * gn * gk
 	ntask := int64(batch * per)
+	// The tasks are claimed from a counter and counted when done, so the call
+	// returns when the last task is finished, not when the last helper
+	// goroutine has run: one the operating system starts late (on a shared
+	// machine) finds nothing left and touches nothing (see Backend.parallel).
 	var next atomic.Int64
+	var done sync.WaitGroup
+	done.Add(int(ntask))
 	run := func() {
 		s := sgemmPool.Get().(*sgemmScratch)
 		for {
@@ -259,16 +265,16 @@ func sgemmStrided(workers int, transA, transB bool, m, n, k int, alpha float32,
 			}
 			q := p.sub(i0, min(i0+bm, m), j0, min(j0+bn, n))
 			impl.solve(&q, s)
+			done.Done()
 		}
 		sgemmPool.Put(s)
 	}
 	w = min(w, int(ntask))
-	var wg sync.WaitGroup
 	for range w - 1 {
-		wg.Go(run)
+		go run()
 	}
 	run()
-	wg.Wait()
+	done.Wait()
 	for kk := 1; kk < gk; kk++ {
 		t := tmp[(kk-1)*m*n : kk*m*n]
 		for i := 0; i < m; i++ {
@@ -557,6 +563,10 @@ func sgemmPackPanels(x []float32, ld, r0, c0, nrows, ncols, w int, alpha float32
 				}
 			case w&3 == 0 && w <= 16:
 				sgemmCopy(d, s, w/4)
+			case w <= 16: // (the 5-row panels of avx2-5x16: a call to copy costs more)
+				for j, v := range s {
+					d[j] = v
+				}
 			default:
 				copy(d, s)
 			}

@@ -48,7 +48,7 @@ func sgemmBest() *sgemmImpl {
 	case archsimd.X86.AVX512() && archsimd.X86.FMA():
 		return sgemmAVX512Impl
 	case sgemmHasAVX2():
-		return sgemmAVX2Impl
+		return sgemmAVX2x16Impl
 	}
 	return sgemmHybridImpl
 }
@@ -57,7 +57,7 @@ func sgemmBest() *sgemmImpl {
 func sgemmImpls() []*sgemmImpl {
 	l := []*sgemmImpl{sgemmScalarImpl, sgemmHybridImpl}
 	if sgemmHasAVX2() {
-		l = append(l, sgemmAVX2Impl)
+		l = append(l, sgemmAVX2Impl, sgemmAVX2x16Impl)
 	}
 	if archsimd.X86.AVX512() && archsimd.X86.FMA() {
 		l = append(l, sgemmAVX512Impl)
