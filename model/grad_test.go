@@ -74,27 +74,41 @@ func TestDiTFiniteDifferences(t *testing.T) {
 
 // checkFiniteDifferences compares grad with central differences (step 1e-2)
 // of loss at every element of p: |fd - g| <= abs + 2e-2|g| (see
-// TestDiTFiniteDifferences for the tolerance).
+// TestDiTFiniteDifferences for the tolerance). An element that fails is
+// checked again with step 1e-3: where the loss curves strongly in one
+// parameter the step-1e-2 difference is off by its truncation error alone
+// (seed 6555183139850609425, inp.weight[6]: backward -0.2770; differences
+// -0.5277, -0.3089, -0.2800, -0.2777 at steps 3e-2, 1e-2, 3e-3, 1e-3),
+// while a wrong gradient fails at both steps.
 func checkFiniteDifferences(t *testing.T, seed uint64, p []float32, loss func([]float32) float64, grad []float32, nameOf func(int) string, abs float64) {
 	t.Helper()
-	const h = 1e-2
-	var worst float64
-	for i := range p {
+	fdAt := func(i int, h float32) float64 {
 		old := p[i]
 		p[i] = old + h
 		lp := loss(p)
 		p[i] = old - h
 		lm := loss(p)
 		p[i] = old
-		fd := (lp - lm) / (2 * h)
-		g := float64(grad[i])
-		if d := math.Abs(fd - g); d > abs+2e-2*math.Abs(g) {
-			t.Errorf("seed %d: param %d (%s): backward %g, finite difference %g", seed, i, nameOf(i), g, fd)
-		} else {
-			worst = math.Max(worst, d)
-		}
+		return (lp - lm) / (2 * float64(h))
 	}
-	t.Logf("max |fd - backward| = %.2e over %d parameters", worst, len(p))
+	var worst float64
+	retried := 0
+	for i := range p {
+		g := float64(grad[i])
+		ok := func(fd float64) bool { return math.Abs(fd-g) <= abs+2e-2*math.Abs(g) }
+		fd := fdAt(i, 1e-2)
+		if !ok(fd) {
+			retried++
+			fd2 := fdAt(i, 1e-3)
+			if !ok(fd2) {
+				t.Errorf("seed %d: param %d (%s): backward %g, finite difference %g (step 1e-2), %g (step 1e-3)", seed, i, nameOf(i), g, fd, fd2)
+				continue
+			}
+			fd = fd2
+		}
+		worst = math.Max(worst, math.Abs(fd-g))
+	}
+	t.Logf("max |fd - backward| = %.2e over %d parameters (%d checked again with step 1e-3)", worst, len(p), retried)
 }
 
 func (m *DiT) nameOf(i int) string {
