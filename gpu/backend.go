@@ -109,6 +109,9 @@ func New(o Options) (*Backend, error) {
 	if err := be.lookupKernels(); err != nil {
 		return fail("%v", err)
 	}
+	if err := be.setupAttentionTC(); err != nil {
+		return fail("%v", err)
+	}
 	if be.stage, err = drv.hostAlloc(stageFloats * 4); err != nil {
 		return fail("%v", err)
 	}

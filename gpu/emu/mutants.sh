@@ -6,6 +6,8 @@
 # an error (the kernels changed: update the table). Exit status 1 if any
 # mutant survives.
 #
+# bash gpu/emu/mutants.sh [REGEX] runs only the mutants whose name matches REGEX.
+#
 # Each line: name @ file @ sed expression (must change exactly one line) @ test regex
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,6 +21,9 @@ colsum-off-by-one@kernels/rows.cu@0,/for (int r = threadIdx.y; r < N; r += COL_G
 missing-syncthreads-attention@kernels/attention.cu@0,/^    __syncthreads();$/s///@TestConformanceFP32/Attention
 missing-syncthreads-colreduce@kernels/common.cuh@/__shared__ double sh\[COL_GROUPS\]\[32\];/,/__syncthreads();/{/__syncthreads();/d}@TestConformanceFP32/(BiasGrad|AddRowsGrad|LayerNormModBackward)
 warp-max-half@kernels/common.cuh@s/for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/for (int o = 8; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/@TestConformanceFP32/(Attention|SoftmaxCrossEntropy|LayerNorm)
+attention-tc-key-mask@kernels/attention_tc.cu@s/float p = s0 + c0 + c < T ? expf(ws\[r \* TC_LDS + c0 + c\] \* scale - L) : 0.0f;/float p = s0 + c0 + c <= T ? expf(ws[r * TC_LDS + c0 + c] * scale - L) : 0.0f;/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
+attention-tc-missing-syncwarp@kernels/attention_tc.cu@/wp\[r \* ldp + c0 + c\] = P::cvt(p);/,/__syncwarp();/{/__syncwarp();/d}@TestAttentionTC/bf16/T=(7|33),Dh=(32|48)
+attention-tc-dkdv-delta@kernels/attention_tc.cu@s/ds = p \* (wd\[i\] - sdl\[q\]) \* scale;/ds = p * wd[i] * scale;/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
 TABLE
 )
 export GOEXPERIMENT="${GOEXPERIMENT-simd}"
@@ -27,6 +32,7 @@ trap 'rm -rf "$tmp"' EXIT
 survived=0
 while IFS='@' read -r name file expr regex; do
   [ -z "$name" ] && continue
+  [[ -n "${1:-}" && ! "$name" =~ $1 ]] && continue
   dir="$tmp/$name"
   mkdir -p "$dir"
   (cd "$root" && tar --exclude=./.git --exclude=./.device --exclude=./bin --exclude='./runs' -cf - .) | tar -C "$dir" -xf -
