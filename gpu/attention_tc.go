@@ -41,7 +41,9 @@ func tcWidth(Dh int) int {
 }
 
 // tcKernel names the kernel of kind for math m and width dp.
-func tcKernel(kind string, m Math, dp int) string { return fmt.Sprintf("attn_tc_%s_%s_d%d", kind, m, dp) }
+func tcKernel(kind string, m Math, dp int) string {
+	return fmt.Sprintf("attn_tc_%s_%s_d%d", kind, m, dp)
+}
 
 // tcShared is the dynamic shared memory of a kernel in bytes (the layouts in
 // kernels/attention_tc.cu's header).
@@ -106,4 +108,3 @@ func (be *Backend) attentionBackwardTC(dq, do, qb, lb, delta *Buf, B, T, H, D, D
 	be.launch(tcKernel("dkdv", be.math, dp), grid, d1(attThreads), tcShared("dkdv", be.math, dp),
 		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
 }
-

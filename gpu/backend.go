@@ -37,18 +37,19 @@ type Options struct {
 // Backend is the CUDA backend. Create it with New; see the package
 // documentation for its threading and error rules.
 type Backend struct {
-	mu     sync.Mutex
-	drv    driver
-	fns    map[string]kernelFn
-	math   Math
-	name   string
-	stage  unsafe.Pointer // stageFloats floats of host staging for Upload and Download
-	part   devptr         // redMaxBlocks float64 partial sums
-	scalar devptr         // one float32 (scalar reductions)
-	errw   devptr         // the device error word (uint32)
-	coef   *Buf           // path coefficients, 4 per sample (grown)
-	delta  *Buf           // attention backward: dout . out per row (grown)
-	closed bool
+	mu      sync.Mutex
+	drv     driver
+	fns     map[string]kernelFn
+	math    Math
+	name    string
+	stage   unsafe.Pointer // stageFloats floats of host staging for Upload and Download
+	part    devptr         // redMaxBlocks float64 partial sums
+	scalar  devptr         // one float32 (scalar reductions)
+	errw    devptr         // the device error word (uint32)
+	coef    *Buf           // path coefficients, 4 per sample (grown)
+	delta   *Buf           // attention backward: dout . out per row (grown)
+	colPart *Buf           // column sums: float64 partials per row block (grown)
+	closed  bool
 
 	// capturing is set between Capture's begin and end of stream capture:
 	// the calls that allocate or wait for the device then panic (noCapture).
@@ -156,12 +157,12 @@ func (be *Backend) release() error {
 			be.drv.free(p)
 		}
 	}
-	for _, b := range []*Buf{be.coef, be.delta} {
+	for _, b := range []*Buf{be.coef, be.delta, be.colPart} {
 		if b != nil && b.p != 0 {
 			be.drv.free(b.p)
 		}
 	}
-	be.part, be.scalar, be.errw, be.coef, be.delta = 0, 0, 0, nil, nil
+	be.part, be.scalar, be.errw, be.coef, be.delta, be.colPart = 0, 0, 0, nil, nil, nil
 	if be.stage != nil {
 		be.drv.hostFree(be.stage)
 		be.stage = nil

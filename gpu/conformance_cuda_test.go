@@ -30,8 +30,15 @@ func TestGemmBF16(t *testing.T) {
 }
 
 // The finite-difference checks with the default (TF32) backend, as training
-// runs it: FDTol is relative to |g| + rms(g) and TF32 GEMMs in the forward
-// pass add ~1e-3 relative noise to the differenced losses.
+// runs it: FDTol is relative to |g| + rms(g). TF32 GEMMs in the forward pass
+// add ~1e-3 relative noise to the differenced losses, and the tensor-core
+// attention rounds every probability to TF32 (2^-11 relative) in each of the
+// two evaluations, so its central differences (step 1e-2) carry noise of
+// ~2^-11 |out| / 1e-2, ~5% of a gradient: measured up to 4x of 5e-3, hence
+// 5e-2 (2.5x room). The exact checks are elsewhere: the tensor-core
+// backward against the CPU at 2^-10 of its error scale (TestAttentionTC),
+// every backward against central differences at 2e-3 in fp32
+// (TestConformanceFP32/Gradients).
 func TestGradientsTF32(t *testing.T) {
-	backendtest.TestGradients(t, backend(t, gpu.MathTF32), backendtest.Options{GemmTol: 2e-3, FDTol: 5e-3})
+	backendtest.TestGradients(t, backend(t, gpu.MathTF32), backendtest.Options{GemmTol: 2e-3, FDTol: 5e-2})
 }

@@ -42,8 +42,38 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
   else out[0] += (float)s;
 }
 
-// colsum: the column sums behind BiasGrad, AddRowsGrad, the modulation
-// gradients and dgate share one pattern, see rows.cu and layernorm.cu.
+// colsum_part and colsum_add: y[j] += sum_r x[r, j] for x (N, X) in two
+// deterministic passes over row blocks (BiasGrad). colsum_part: grid
+// (ceil(X/32), ceil(N/R)), block (32, COL_GROUPS); block (bx, by) sums rows
+// [by R, min(N, (by+1) R)) of its 32 columns in double (thread y adds rows
+// r0 + y, r0 + y + COL_GROUPS, ..., then col_reduce adds the groups in order)
+// into part[by X + j], or, with one row block (y not null), straight into
+// y[j] += (float)sum: one launch. colsum_add: grid ceil(X/256), block 256;
+// adds the nb partials of column j in order and y[j] += (float)sum. The order
+// depends on N, X and R only (the Go side derives R from N and X): run to run
+// identical.
+extern "C" __global__ void colsum_part(double* part, float* y, const float* x, int N, int X, int R) {
+  const int j = blockIdx.x * 32 + threadIdx.x;
+  const int r0 = blockIdx.y * R, r1 = min(N, r0 + R);
+  double s = 0;
+  if (j < X)
+    for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS) s += (double)x[(long long)r * X + j];
+  s = col_reduce(s);
+  if (threadIdx.y != 0 || j >= X) return;
+  if (y) y[j] += (float)s;
+  else part[(long long)blockIdx.y * X + j] = s;
+}
+
+extern "C" __global__ void colsum_add(float* y, const double* part, int nb, int X) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= X) return;
+  double s = 0;
+  for (int b = 0; b < nb; b++) s += part[(long long)b * X + j];
+  y[j] += (float)s;
+}
+
+// The other column sums (AddRowsGrad, the modulation gradients, dgate) use
+// one block column per strip, see rows.cu, layernorm.cu and residual.cu.
 
 // clip_scale: the finish of Backend.GradClipScale (compute/cpu nn.go) after
 // reduce_sum (mode 1) wrote the partial sums of squares: on one thread, the

@@ -157,6 +157,7 @@ func run(args []string) error {
 		}
 		defer g.Close()
 	}
+	var calls0 map[string]int64
 	pr := progress.New(os.Stderr, terminal, "bench train", 1, *warm+*steps)
 	for i := 1; i <= *warm+*steps; i++ {
 		if pr.Due(i) {
@@ -167,6 +168,7 @@ func run(args []string) error {
 				return err
 			}
 			t0 = time.Now()
+			calls0, _ = callCounts(be)
 		}
 		switch {
 		case g == nil:
@@ -188,6 +190,7 @@ func run(args []string) error {
 	if *graph {
 		line["graph"] = true
 	}
+	addCalls(line, be, calls0, float64(*steps), "_per_step")
 	if be.Name() == "cuda" {
 		line["mfu"] = flops / dt / (*peakTFLOPs * 1e12)
 		line["peak_tflops"] = *peakTFLOPs
@@ -211,6 +214,7 @@ func run(args []string) error {
 		{Method: sample.Dopri5, Rtol: 1e-3, Atol: 1e-3},
 	} {
 		t0 := time.Now()
+		calls0, _ := callCounts(be)
 		_, stats, err := sample.Generate(be, m, tr.Params, s.N, nil, 1, 1, o)
 		if err != nil {
 			return err
@@ -222,6 +226,7 @@ func run(args []string) error {
 		if o.Method.Adaptive() {
 			line["accepted"], line["rejected"] = stats.Accepted, stats.Rejected
 		}
+		addCalls(line, be, calls0, float64(max(stats.NFE, 1)), "_per_nfe")
 		if be.Name() == "cuda" {
 			addMem(line, be)
 		}
@@ -230,6 +235,23 @@ func run(args []string) error {
 		}
 	}
 	return nil
+}
+
+// addCalls adds the work the host queued since c0 (callCounts), divided by
+// n, as KIND+suffix (kernels, gemms, memops, uploads, graphs) and
+// "launches"+suffix, their sum: the host's launch calls. A graph replay is one
+// launch (its kernels were counted once, at capture). Nothing for the CPU.
+func addCalls(line map[string]any, be compute.Backend, c0 map[string]int64, n float64, suffix string) {
+	c1, ok := callCounts(be)
+	if !ok || c0 == nil {
+		return
+	}
+	var sum int64
+	for k, v := range c1 {
+		line[k+suffix] = float64(v-c0[k]) / n
+		sum += v - c0[k]
+	}
+	line["launches"+suffix] = float64(sum) / n
 }
 
 // addMem adds the CUDA backend's memory figures to a JSON line (see the

@@ -93,18 +93,22 @@ func TestReduceSum(t *testing.T) {
 	})
 }
 
-// bias_grad: col_reduce over blocks of (32, COL_GROUPS) threads.
-func TestBiasGrad(t *testing.T) {
+// colsum_part + colsum_add (BiasGrad): col_reduce over blocks of (32,
+// COL_GROUPS) threads, row blocks of R = 16 rows (the last one partial),
+// float64 partials added in order.
+func TestColSum(t *testing.T) {
 	withOrder(t, func(t *testing.T) {
 		const N, X = 77, 45
 		dy := make([]float32, N*X)
 		for i := range dy {
 			dy[i] = float32(i%13) - 6
 		}
-		pdy, db := alloc(t, N*X), alloc(t, X)
+		const R, nb = 16, (N + 15) / 16
+		pdy, db, part := alloc(t, N*X), alloc(t, X), alloc(t, 2*nb*X)
 		upload(t, pdy, dy)
 		zeros(t, db, X)
-		mustRun(t, "bias_grad", d1((X+31)/32), Dim{32, 8, 1}, 0, P(db), P(pdy), I(N), I(X))
+		mustRun(t, "colsum_part", Dim{(X + 31) / 32, nb, 1}, Dim{32, 8, 1}, 0, P(part), P(0), P(pdy), I(N), I(X), I(R))
+		mustRun(t, "colsum_add", d1((X+255)/256), d1(256), 0, P(db), P(part), I(nb), I(X))
 		got := download[float32](t, db, X)
 		for j := 0; j < X; j++ {
 			var s float64
