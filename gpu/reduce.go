@@ -51,13 +51,13 @@ func (be *Backend) GradClipScale(scale, g compute.Buffer, maxNorm float32) {
 	be.launch("clip_scale", d1(1), d1(32), 0, be.part, gr.x, sc.p, maxNorm)
 }
 
-// Column sums over row blocks (colsum_part, colsum_add).
+// Column sums over row blocks (kernel colsum).
 const (
-	colTargetBlocks = 1024 // colsum_part blocks aimed at (enough to fill a GPU)
+	colTargetBlocks = 1024 // colsum blocks aimed at (enough to fill a GPU)
 	colMinRows      = 64   // rows per block at least (R)
 )
 
-// colRows returns R, the rows per block of colsum_part for x (N, X): about
+// colRows returns R, the rows per block of colsum for x (N, X): about
 // colTargetBlocks blocks in all, at least colMinRows rows each, a multiple of
 // colGroups. It depends on N and X only, so the summation order does too.
 func colRows(N, X int) int {
@@ -67,25 +67,29 @@ func colRows(N, X int) int {
 	return (R + colGroups - 1) / colGroups * colGroups
 }
 
-// colSum sets y[j] += sum_r x[r, j] for x (N, X) in two deterministic
-// passes: colsum_part writes one float64 partial per row block and column
-// (scratch be.colPart), colsum_add adds them in order; with one row block
-// (N <= R) colsum_part adds into y itself (one launch). The caller holds enter.
+// colSum sets y[j] += sum_r x[r, j] for x (N, X) with colsum: float64
+// partials per row block and column (scratch be.colPart), added in order by
+// the last block of each 32-column strip (tickets in be.colTicket, zeroed
+// when allocated and reset by the kernel). One launch. The caller holds enter.
 func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X)) }
 
 func (be *Backend) colSumRows(y, x *Buf, N, X, R int) {
 	if N == 0 {
 		return
 	}
-	nb := (N + R - 1) / R
-	g, t := dim{(X + 31) / 32, nb, 1}, dim{32, colGroups, 1}
-	if nb == 1 {
-		be.launch("colsum_part", g, t, 0, devptr(0), y.p, x.p, N, X, R)
-		return
+	nb, strips := (N+R-1)/R, (X+31)/32
+	part, ticket := devptr(0), devptr(0)
+	if nb > 1 {
+		part = be.scratch(&be.colPart, 2*nb*X).p // nb*X doubles
+		old := be.colTicket
+		tk := be.scratch(&be.colTicket, strips)
+		if tk != old {
+			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "colsum: zeroing the tickets")
+			be.calls.Memops++
+		}
+		ticket = tk.p
 	}
-	part := be.scratch(&be.colPart, 2*nb*X) // nb*X doubles
-	be.launch("colsum_part", g, t, 0, part.p, devptr(0), x.p, N, X, R)
-	be.launch("colsum_add", d1((X+255)/256), d1(256), 0, y.p, part.p, nb, X)
+	be.launch("colsum", dim{strips, nb, 1}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R)
 }
 
 // ColSumRows sets y[j] += sum_r x[r, j] for x (N, X), X = len(y), with R
