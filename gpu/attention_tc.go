@@ -87,7 +87,9 @@ func (be *Backend) setupAttentionTC() error {
 
 // useTC reports whether attention runs on tensor cores (the math mode,
 // unless Options.ScalarAttention).
-func (be *Backend) useTC() bool { return !be.scalarAttn && (be.math == MathTF32 || be.math == MathBF16) }
+func (be *Backend) useTC() bool {
+	return !be.scalarAttn && (be.math == MathTF32 || be.math == MathBF16)
+}
 
 // attentionTC is Attention on tensor cores (kernel attn_tc_fwd_*: two passes
 // over the keys, 64 query rows per block). The caller checked the shapes.
