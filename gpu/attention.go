@@ -34,7 +34,8 @@ func attnCheck(op string, H, D, T, rows int) (Dh int) {
 
 // Attention is non-causal multi-head self-attention over qkv [B, T, 3D]; out
 // [B, T, D], lse [B, H, T] (kernel attn_fwd: online softmax over key tiles of
-// 32, 16 query rows per block). Matches cpu Backend.Attention.
+// 32, 16 query rows per block; in the TF32 and bf16 math modes the
+// tensor-core kernels of attention_tc.go). Matches cpu Backend.Attention.
 func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 	ob, lb, qb := be.buf(out), be.buf(lse), be.buf(qkv)
 	Dh := attnCheck("Attention", H, D, T, fwdRows)
@@ -45,6 +46,10 @@ func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 	S := Dh | 1
 	be.enter()
 	defer be.leave()
+	if be.useTC() {
+		be.attentionTC(ob, lb, qb, B, T, H, D, Dh)
+		return
+	}
 	be.launch("attn_fwd", dim{B * H, (T + fwdRows - 1) / fwdRows, 1}, d1(attThreads), (fwdRows+2*attTile)*S*4,
 		ob.p, lb.p, qb.p, T, H, D, float32(1/math.Sqrt(float64(Dh))))
 }
@@ -52,8 +57,9 @@ func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 // AttentionBackward sets dqkv [B, T, 3D] (overwritten) from dout, qkv, out and
 // lse: kernel attn_delta (delta = dout . out per row), then attn_bwd_dq (the q
 // part, by query tiles) and attn_bwd_dkdv (the k and v parts, by key tiles),
-// each recomputing the probabilities from lse; no atomics. Matches cpu
-// Backend.AttentionBackward.
+// each recomputing the probabilities from lse; no atomics (in the TF32 and
+// bf16 math modes the tensor-core kernels of attention_tc.go after
+// attn_delta). Matches cpu Backend.AttentionBackward.
 func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B, T, H, D int) {
 	dq, do, qb, ob, lb := be.buf(dqkv), be.buf(dout), be.buf(qkv), be.buf(out), be.buf(lse)
 	Dh := attnCheck("AttentionBackward", H, D, T, min(dqRows, kvRows))
@@ -69,6 +75,10 @@ func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B
 	delta := be.scratch(&be.delta, B*H*T)
 	rows := B * T * H
 	be.launch("attn_delta", d1((rows+3)/4), d1(attThreads), 0, delta.p, do.p, ob.p, B, T, H, D)
+	if be.useTC() {
+		be.attentionBackwardTC(dq, do, qb, lb, delta, B, T, H, D, Dh)
+		return
+	}
 	be.launch("attn_bwd_dq", dim{B * H, (T + dqRows - 1) / dqRows, 1}, d1(attThreads), (2*dqRows+2*attTile)*S*4,
 		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
 	be.launch("attn_bwd_dkdv", dim{B * H, (T + kvRows - 1) / kvRows, 1}, d1(attThreads), ((2*kvRows+2*attTile)*S+2*attTile)*4,

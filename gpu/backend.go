@@ -32,24 +32,32 @@ const (
 type Options struct {
 	Device int  // CUDA device ordinal
 	Math   Math // how Gemm multiplies (zero value: TF32 tensor ops)
+	// ScalarAttention runs Attention and AttentionBackward on attention.cu's
+	// scalar fp32 kernels in every math mode (by default TF32 and bf16 use
+	// the tensor-core kernels): for finite-difference checks of a TF32
+	// forward pass, which TF32-rounded probabilities make too noisy.
+	ScalarAttention bool
 }
 
 // Backend is the CUDA backend. Create it with New; see the package
 // documentation for its threading and error rules.
 type Backend struct {
-	mu     sync.Mutex
-	drv    driver
-	fns    map[string]kernelFn
-	math   Math
-	name   string
-	stage  unsafe.Pointer // stageFloats floats of host staging for Upload and Download
-	part   devptr         // redMaxBlocks float64 partial sums
-	scalar devptr         // one float32 (scalar reductions)
-	errw   devptr         // the device error word (uint32)
-	coef   *Buf           // path coefficients, 4 per sample (grown)
-	delta  *Buf           // attention backward: dout . out per row (grown)
-	ot     *Buf           // OTCoupling: cost matrix and solver state (grown)
-	closed bool
+	mu         sync.Mutex
+	drv        driver
+	fns        map[string]kernelFn
+	math       Math
+	scalarAttn bool // Options.ScalarAttention
+	name       string
+	stage      unsafe.Pointer // stageFloats floats of host staging for Upload and Download
+	part       devptr         // redMaxBlocks float64 partial sums
+	scalar     devptr         // one float32 (scalar reductions)
+	errw       devptr         // the device error word (uint32)
+	coef       *Buf           // path coefficients, 4 per sample (grown)
+	delta      *Buf           // attention backward: dout . out per row (grown)
+	colPart    *Buf           // column sums: float64 partials per row block (grown)
+	colTicket  *Buf           // column sums: one ticket (uint32) per 32-column strip (grown, zeroed)
+	ot         *Buf           // OTCoupling: cost matrix and solver state (grown)
+	closed     bool
 
 	// capturing is set between Capture's begin and end of stream capture:
 	// the calls that allocate or wait for the device then panic (noCapture).
@@ -99,7 +107,7 @@ func New(o Options) (*Backend, error) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	be := &Backend{drv: drv, math: o.Math, fns: map[string]kernelFn{}, name: drv.deviceName()}
+	be := &Backend{drv: drv, math: o.Math, scalarAttn: o.ScalarAttention, fns: map[string]kernelFn{}, name: drv.deviceName()}
 	fail := func(format string, args ...any) (*Backend, error) {
 		be.release()
 		return nil, fmt.Errorf(format, args...)
@@ -108,6 +116,9 @@ func New(o Options) (*Backend, error) {
 		return fail("cuCtxSetCurrent: %v", err)
 	}
 	if err := be.lookupKernels(); err != nil {
+		return fail("%v", err)
+	}
+	if err := be.setupAttentionTC(); err != nil {
 		return fail("%v", err)
 	}
 	if be.stage, err = drv.hostAlloc(stageFloats * 4); err != nil {
@@ -154,12 +165,12 @@ func (be *Backend) release() error {
 			be.drv.free(p)
 		}
 	}
-	for _, b := range []*Buf{be.coef, be.delta, be.ot} {
+	for _, b := range []*Buf{be.coef, be.delta, be.ot, be.colPart, be.colTicket} {
 		if b != nil && b.p != 0 {
 			be.drv.free(b.p)
 		}
 	}
-	be.part, be.scalar, be.errw, be.coef, be.delta, be.ot = 0, 0, 0, nil, nil, nil
+	be.part, be.scalar, be.errw, be.coef, be.delta, be.ot, be.colPart, be.colTicket = 0, 0, 0, nil, nil, nil, nil, nil
 	if be.stage != nil {
 		be.drv.hostFree(be.stage)
 		be.stage = nil

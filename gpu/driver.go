@@ -71,6 +71,10 @@ type driver interface {
 
 	// kernel looks a kernel up by its C name.
 	kernel(name string) (kernelFn, bool)
+	// setMaxShared allows launches of k with up to bytes of dynamic shared
+	// memory (cuFuncSetAttribute MAX_DYNAMIC_SHARED_SIZE_BYTES; the default
+	// limit is 48 KB).
+	setMaxShared(k kernelFn, bytes int) error
 	// launch queues kernel k over grid x block with shared bytes of dynamic
 	// shared memory.
 	launch(k kernelFn, grid, block dim, shared int, args []kernelArg) error

@@ -58,6 +58,10 @@ static int lf_gemm(cublasHandle_t h, int ta, int tb, int m, int n, int k, float 
 		(void*)c, CUDA_R_32F, ldc, sc, batch, ct, CUBLAS_GEMM_DEFAULT);
 }
 
+static int lf_func_max_shared(CUfunction f, int bytes) {
+	return (int)cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+}
+
 static int lf_host_alloc(void** p, size_t bytes) { return (int)cuMemHostAlloc(p, bytes, 0); }
 static int lf_host_free(void* p) { return (int)cuMemFreeHost(p); }
 
@@ -280,6 +284,17 @@ func (d *cuDriver) sync() error { return d.stream.Synchronize() }
 func (d *cuDriver) kernel(name string) (kernelFn, bool) {
 	k, ok := d.fns[name]
 	return k, ok
+}
+
+// setMaxShared reads the CUfunction out of the cu.Function (a struct holding
+// only that pointer in gorgonia.org/cu v0.9.6, as streamPtr assumes for
+// cu.Stream): cu has no binding of cuFuncSetAttribute.
+func (d *cuDriver) setMaxShared(k kernelFn, bytes int) error {
+	f := k.(cuKernel).f
+	if r := C.lf_func_max_shared(*(*C.CUfunction)(unsafe.Pointer(&f)), C.int(bytes)); r != 0 {
+		return fmt.Errorf("cuFuncSetAttribute(%s, MAX_DYNAMIC_SHARED_SIZE_BYTES, %d): CUresult %d", k.kernelName(), bytes, int(r))
+	}
+	return nil
 }
 
 // launch passes each argument in its own 8-byte slot (gorgonia.org/cu copies

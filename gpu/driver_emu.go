@@ -138,6 +138,10 @@ func (d *emuDriver) kernel(name string) (kernelFn, bool) {
 	return emuKernel{k}, true
 }
 
+func (d *emuDriver) setMaxShared(k kernelFn, bytes int) error {
+	return emu.SetMaxDynamicShared(k.(emuKernel).k, bytes)
+}
+
 func (d *emuDriver) launch(k kernelFn, grid, block dim, shared int, args []kernelArg) error {
 	ek := k.(emuKernel).k
 	ea := make([]emu.Arg, len(args))

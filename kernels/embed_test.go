@@ -17,7 +17,7 @@ func TestEmbeddedPTXMatchesSources(t *testing.T) {
 	if err != nil || len(srcs) == 0 {
 		t.Fatalf("no .cu sources: %v", err)
 	}
-	kernel := regexp.MustCompile(`extern "C" __global__ void (\w+)\(`)
+	kernel := regexp.MustCompile(`extern "C" __global__ void (?:__launch_bounds__\([^)]*\) )?(\w+)\(`)
 	var want []string
 	for _, src := range srcs {
 		name := strings.TrimSuffix(src, ".cu")

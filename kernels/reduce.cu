@@ -42,8 +42,48 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
   else out[0] += (float)s;
 }
 
-// colsum: the column sums behind BiasGrad, AddRowsGrad, the modulation
-// gradients and dgate share one pattern, see rows.cu and layernorm.cu.
+// colsum: y[j] += sum_r x[r, j] for x (N, X) in two deterministic passes
+// over row blocks, in one launch (BiasGrad). grid (ceil(X/32), nb), block
+// (32, COL_GROUPS). Pass 1: block (bx, by) sums rows [by R, min(N, (by+1) R))
+// of its 32 columns in double (thread y adds rows r0 + y, r0 + y +
+// COL_GROUPS, ..., then col_reduce adds the groups in order) into
+// part[by X + j]. Pass 2: the last block of strip bx to finish (a ticket,
+// ticket[bx], taken after a fence) adds the nb partials of each column in
+// order, y[j] += (float)sum, and resets the ticket to 0 for the next launch.
+// Which block is last does not change the order, so the result depends on
+// N, X and R only (the Go side derives R from N and X). With one row block
+// the partial goes straight to y.
+extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, const float* x, int N, int X, int R) {
+  __shared__ int last;
+  const int j = blockIdx.x * 32 + threadIdx.x;
+  const int r0 = blockIdx.y * R, r1 = min(N, r0 + R);
+  double s = 0;
+  if (j < X)
+    for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS) s += (double)x[(long long)r * X + j];
+  s = col_reduce(s);
+  const bool writer = threadIdx.y == 0 && j < X;
+  if (gridDim.y == 1) {
+    if (writer) y[j] += (float)s;
+    return;
+  }
+  if (writer) part[(long long)blockIdx.y * X + j] = s;
+  __threadfence();  // the partials are visible before the ticket
+  __syncthreads();
+  if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicAdd(&ticket[blockIdx.x], 1u) == gridDim.y - 1;
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  if (writer) {
+    const volatile double* p = part;
+    double t = 0;
+    for (int b = 0; b < (int)gridDim.y; b++) t += p[(long long)b * X + j];
+    y[j] += (float)t;
+  }
+  if (threadIdx.x == 0 && threadIdx.y == 0) ticket[blockIdx.x] = 0;
+}
+
+// The other column sums (AddRowsGrad, the modulation gradients, dgate) use
+// one block column per strip, see rows.cu, layernorm.cu and residual.cu.
 
 // clip_scale: the finish of Backend.GradClipScale (compute/cpu nn.go) after
 // reduce_sum (mode 1) wrote the partial sums of squares: on one thread, the

@@ -18,15 +18,7 @@ extern "C" __global__ void add_rows(float* x, const float* p, int n, int X, int 
   }
 }
 
-// bias_grad: dbias[j] += sum_r dy[r, j]; grid (ceil(X/32)), block (32, COL_GROUPS).
-extern "C" __global__ void bias_grad(float* dbias, const float* dy, int N, int X) {
-  int j = blockIdx.x * 32 + threadIdx.x;
-  double s = 0;
-  if (j < X)
-    for (int r = threadIdx.y; r < N; r += COL_GROUPS) s += (double)dy[(long long)r * X + j];
-  s = col_reduce(s);
-  if (threadIdx.y == 0 && j < X) dbias[j] += (float)s;
-}
+// BiasGrad is colsum_part + colsum_add in reduce.cu (two passes over row blocks).
 
 // add_rows_grad: dp[q, j] += sum_{r = q mod P} dx[r, j]; grid (ceil(X/32), P), block (32, COL_GROUPS).
 extern "C" __global__ void add_rows_grad(float* dp, const float* dx, int N, int X, int P) {

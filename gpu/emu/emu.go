@@ -3,7 +3,7 @@
 package emu
 
 /*
-#cgo CXXFLAGS: -std=c++20 -O2 -Wno-unknown-pragmas -I${SRCDIR}/../../kernels
+#cgo CXXFLAGS: -std=c++20 -O2 -Wno-unknown-pragmas -I${SRCDIR} -I${SRCDIR}/../../kernels
 #cgo LDFLAGS: -lstdc++ -lpthread -lm
 #include <stdlib.h>
 #include "emu_api.h"

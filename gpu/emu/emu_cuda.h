@@ -22,6 +22,7 @@
 #define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
 #define __restrict__ __restrict
+#define __align__(n) __attribute__((aligned(n)))
 #define __constant__
 // Static __shared__ variables become block-scope thread_locals (static
 // storage, one copy per worker thread, reused by its blocks); extern
@@ -78,12 +79,21 @@ enum CollKind : int {
   COLL_ANY,
   COLL_ALL,
   COLL_SYNCWARP,
+  // The WMMA operations (mma.h): rendezvous of the whole warp.
+  COLL_WMMA_LOAD,
+  COLL_WMMA_STORE,
+  COLL_WMMA_MMA,
 };
 // collective performs a warp collective of kind (with the operand size in
 // bits 8..) over mask and returns this lane's result. file and line are the
 // call's (reported when a thread run without a fiber reaches it).
 uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width, const char* file, int line);
 void syncthreads(const char* file, int line);
+// device_error fails the launch with a message naming the block, the thread
+// and file:line (a misuse of a device API the emulator checks, e.g. a WMMA
+// pointer that is not 32-byte aligned).
+[[noreturn]] __attribute__((format(printf, 3, 4))) void device_error(const char* file, int line, const char* format,
+                                                                     ...);
 
 template <class T>
 static inline uint64_t to_bits(T v) {

@@ -25,7 +25,7 @@ import (
 
 var (
 	kernelRE  = regexp.MustCompile(`extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?([A-Za-z_]\w*)\s*\(`)
-	sharedRE  = regexp.MustCompile(`extern\s+__shared__\s+[^;{}()]*?([A-Za-z_]\w*)\s*\[\s*\]\s*;`)
+	sharedRE  = regexp.MustCompile(`extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?[^;{}()]*?([A-Za-z_]\w*)\s*\[\s*\]\s*;`)
 	commentRE = regexp.MustCompile(`(?s)//[^\n]*|/\*.*?\*/`)
 )
 

@@ -93,26 +93,36 @@ func TestReduceSum(t *testing.T) {
 	})
 }
 
-// bias_grad: col_reduce over blocks of (32, COL_GROUPS) threads.
-func TestBiasGrad(t *testing.T) {
+// colsum (BiasGrad): col_reduce over blocks of (32, COL_GROUPS) threads,
+// row blocks of R = 16 rows (the last one partial), float64 partials added
+// in order by the last block of each strip (tickets), twice, so the tickets
+// must have been reset; and with one row block (straight into dbias).
+func TestColSum(t *testing.T) {
 	withOrder(t, func(t *testing.T) {
 		const N, X = 77, 45
 		dy := make([]float32, N*X)
 		for i := range dy {
 			dy[i] = float32(i%13) - 6
 		}
-		pdy, db := alloc(t, N*X), alloc(t, X)
+		const R, nb = 16, (N + 15) / 16
+		pdy, db, part, ticket := alloc(t, N*X), alloc(t, X), alloc(t, 2*nb*X), alloc(t, 2)
 		upload(t, pdy, dy)
-		zeros(t, db, X)
-		mustRun(t, "bias_grad", d1((X+31)/32), Dim{32, 8, 1}, 0, P(db), P(pdy), I(N), I(X))
-		got := download[float32](t, db, X)
-		for j := 0; j < X; j++ {
-			var s float64
-			for r := 0; r < N; r++ {
-				s += float64(dy[r*X+j])
-			}
-			if got[j] != float32(s) {
-				t.Fatalf("dbias[%d] = %g, want %g", j, got[j], s)
+		zeros(t, ticket, 2)
+		for _, rows := range []int{R, 80} { // nb row blocks, then one
+			for rep := range 2 {
+				zeros(t, db, X)
+				mustRun(t, "colsum", Dim{(X + 31) / 32, (N + rows - 1) / rows, 1}, Dim{32, 8, 1}, 0,
+					P(db), P(part), P(ticket), P(pdy), I(N), I(X), I(rows))
+				got := download[float32](t, db, X)
+				for j := 0; j < X; j++ {
+					var s float64
+					for r := 0; r < N; r++ {
+						s += float64(dy[r*X+j])
+					}
+					if got[j] != float32(s) {
+						t.Fatalf("R=%d, run %d: dbias[%d] = %g, want %g", rows, rep, j, got[j], s)
+					}
+				}
 			}
 		}
 	})

@@ -6,6 +6,8 @@
 # an error (the kernels changed: update the table). Exit status 1 if any
 # mutant survives.
 #
+# bash gpu/emu/mutants.sh [REGEX] runs only the mutants whose name matches REGEX.
+#
 # Each line: name @ file @ sed expression (must change exactly one line) @ test regex
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,11 +17,14 @@ attention-bwd-scale@kernels/attention.cu@s/ds = p \* (dp - dl\[i\]) \* scale;/ds
 layernorm-eps@kernels/layernorm.cu@s#double rs = 1.0 / sqrt(warp_sum_d(v2) / (double)D + (double)eps);#double rs = 1.0 / sqrt(warp_sum_d(v2) / (double)D + 10.0 * (double)eps);#@TestConformanceFP32/LayerNormMod
 adamw-bias-correction@kernels/common.cuh@0,/(mi \/ bc1)/s//(mi \/ bc2)/@TestConformanceFP32/AdamWStep
 cfm-path-coefficient@kernels/cfm.cu@s/da = (float)(-(1.0 - s));/da = (float)(-(1.0 + s));/@TestConformanceFP32/CFM
-colsum-off-by-one@kernels/rows.cu@0,/for (int r = threadIdx.y; r < N; r += COL_GROUPS)/s//for (int r = threadIdx.y; r < N - 1; r += COL_GROUPS)/@TestConformanceFP32/BiasGrad
+colsum-off-by-one@kernels/reduce.cu@s/for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS)/for (int r = r0 + threadIdx.y; r < r1 - 1; r += COL_GROUPS)/@TestConformanceFP32/BiasGrad
 missing-syncthreads-attention@kernels/attention.cu@0,/^    __syncthreads();$/s///@TestConformanceFP32/Attention
 missing-syncthreads-colreduce@kernels/common.cuh@/__shared__ double sh\[COL_GROUPS\]\[32\];/,/__syncthreads();/{/__syncthreads();/d}@TestConformanceFP32/(BiasGrad|AddRowsGrad|LayerNormModBackward)
 warp-max-half@kernels/common.cuh@s/for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/for (int o = 8; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/@TestConformanceFP32/(Attention|SoftmaxCrossEntropy|LayerNorm)
 dopri5-growth-after-reject@kernels/solver.cu@s/if (w\[D5_REJLAST\] != 0.0f) fac = d5_min(fac, 1.0);/if (w[D5_REJLAST] != 0.0f) fac = d5_min(fac, 2.0);/@TestConformanceFP32/Dopri5Controller
+attention-tc-key-mask@kernels/attention_tc.cu@s/if (s0 + c0 + c < T) sum += expf(/if (s0 + c0 + c <= T) sum += expf(/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
+attention-tc-missing-syncwarp@kernels/attention_tc.cu@/wp\[r \* ldp + c0 + c\] = P::cvt(p);/,/__syncwarp();/{/__syncwarp();/d}@TestAttentionTC/bf16/T=(7|33),Dh=(32|48)
+attention-tc-dkdv-delta@kernels/attention_tc.cu@s/ds = p \* (wd\[i\] - sdl\[q\]) \* scale;/ds = p * wd[i] * scale;/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
 TABLE
 )
 export GOEXPERIMENT="${GOEXPERIMENT-simd}"
@@ -28,6 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 survived=0
 while IFS='@' read -r name file expr regex; do
   [ -z "$name" ] && continue
+  [[ -n "${1:-}" && ! "$name" =~ $1 ]] && continue
   dir="$tmp/$name"
   mkdir -p "$dir"
   (cd "$root" && tar --exclude=./.git --exclude=./.device --exclude=./bin --exclude='./runs' -cf - .) | tar -C "$dir" -xf -

@@ -559,6 +559,9 @@ const char* coll_name(int kind) {
     case COLL_ANY: return "__any_sync";
     case COLL_ALL: return "__all_sync";
     case COLL_SYNCWARP: return "__syncwarp";
+    case COLL_WMMA_LOAD: return "wmma::load_matrix_sync";
+    case COLL_WMMA_STORE: return "wmma::store_matrix_sync";
+    case COLL_WMMA_MMA: return "wmma::mma_sync";
   }
   return "?";
 }
@@ -593,7 +596,7 @@ void complete(Fiber* f, int wi, unsigned mask, int kind, int width) {
     for (unsigned m = mask; m; m &= m - 1) lanes[__builtin_ctz(m)]->cres = r;
     return;
   }
-  if (op == COLL_SYNCWARP) return;
+  if (op == COLL_SYNCWARP || op == COLL_WMMA_LOAD || op == COLL_WMMA_STORE || op == COLL_WMMA_MMA) return;
   for (unsigned m = mask; m; m &= m - 1) {
     int l = __builtin_ctz(m);
     Fiber* g = lanes[l];
@@ -690,6 +693,18 @@ uint64_t collective(int kind, unsigned mask, uint64_t v, int param, int width, c
   f->state = AT_COLL;
   yield(f);
   return f->cres;
+}
+
+void device_error(const char* file, int line, const char* format, ...) {
+  static thread_local char msg[400];  // outlives a DirectSync thrown with it
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(msg, sizeof msg, format, ap);
+  va_end(ap);
+  if (t_fiber->direct) direct_sync(msg, file, line);
+  Fiber* f = static_cast<Fiber*>(t_fiber);
+  fail(f, "%s at %s:%d (block (%u,%u,%u), thread (%u,%u,%u))", msg, base_name(file), line, blockIdx.x, blockIdx.y,
+       blockIdx.z, TID(f));
 }
 
 void syncthreads(const char* file, int line) {

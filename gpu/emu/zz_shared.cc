@@ -17,6 +17,8 @@ alignas(256) __thread EMU_IE unsigned char emu_dyn_shared[EMU_DYN_BYTES];
 
 // attention.cu
 extern __thread EMU_IE unsigned char sm[EMU_DYN_BYTES] __attribute__((alias("emu_dyn_shared")));
+// attention_tc.cu
+extern __thread EMU_IE unsigned char tcsm[EMU_DYN_BYTES] __attribute__((alias("emu_dyn_shared")));
 // testkernels.cu
 extern __thread EMU_IE unsigned char tsm[EMU_DYN_BYTES] __attribute__((alias("emu_dyn_shared")));
 // testkernels.cu
