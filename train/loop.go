@@ -116,6 +116,10 @@ type Loop struct {
 	// StopAfter > 0 ends the loop right after the checkpoint of that step,
 	// as if the process had been killed (tests of resume).
 	StopAfter int
+	// Queued (nil: none) is called after each step has been queued, before
+	// its log and checkpoint: bin/bench starts its clock there after the
+	// warm-up steps (it may wait for the device; the loop reads nothing).
+	Queued func(step int) error
 	// Graph reads the per-step values (Philox keys, learning rate, bias
 	// corrections, EMA decay) from a step counter on the device, and, on a
 	// backend that can capture (compute.Capturer), captures one step and
@@ -188,6 +192,11 @@ func (l *Loop) Run(be compute.Backend, s Stepper, src Source) (Summary, error) {
 		lr, err := queue(step)
 		if err != nil {
 			return fail(err)
+		}
+		if l.Queued != nil {
+			if err := l.Queued(step); err != nil {
+				return fail(err)
+			}
 		}
 		losses++
 		res.Steps = step

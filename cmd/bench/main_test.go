@@ -43,7 +43,7 @@ func runLines(t *testing.T, args ...string) ([]map[string]any, error) {
 // sampling lines, with the schema's keys and the solvers' NFE.
 func TestBenchLines(t *testing.T) {
 	tiny := []string{"-tokens", "2", "-chans", "2", "-d", "8", "-layers", "1", "-heads", "2", "-batch", "4",
-		"-steps", "2", "-warmup", "1", "-nsample", "5", "-nfe", "4"}
+		"-steps", "2", "-warmup", "2", "-nsample", "5", "-nfe", "4"}
 	for _, graph := range []string{"-graph=true", "-graph=false"} {
 		lines, err := runLines(t, append(tiny, graph)...)
 		if err != nil {
@@ -74,7 +74,7 @@ func TestBenchLines(t *testing.T) {
 
 // TestBenchBadInput: flags out of range are input errors (exit status 2).
 func TestBenchBadInput(t *testing.T) {
-	for _, args := range [][]string{{"-warmup", "0"}, {"-steps", "0"}, {"-shape", "huge"}, {"-d", "-1"}, {"-peak-tflops", "0"}} {
+	for _, args := range [][]string{{"-warmup", "1"}, {"-steps", "0"}, {"-shape", "huge"}, {"-d", "-1"}, {"-peak-tflops", "0"}} {
 		_, err := runLines(t, args...)
 		var ie cli.InputError
 		if !errors.As(err, &ie) {
