@@ -74,6 +74,18 @@ type sgemmImpl struct {
 	skinnyW int
 	skinny  [5]func(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]float32)
 	dotRows [5]func(x []float32, ys *[4][]float32, out *[4]float32)
+
+	// narrow, if not nil, is used instead for products with at most
+	// narrow.nr columns (a wide tile would be mostly padding).
+	narrow *sgemmImpl
+}
+
+// forN returns the implementation for products with n columns.
+func (impl *sgemmImpl) forN(n int) *sgemmImpl {
+	if impl.narrow != nil && n <= impl.narrow.nr {
+		return impl.narrow
+	}
+	return impl
 }
 
 // Store modes of a kernel.
@@ -182,7 +194,7 @@ func sgemmStrided(workers int, transA, transB bool, m, n, k int, alpha float32,
 		}
 		return
 	}
-	impl := sgemmCur
+	impl := sgemmCur.forN(n)
 	item := func(i int) sgemmProb {
 		p := sgemmProb{transA: transA, transB: transB, m: m, n: n, k: k,
 			alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc, c: c[i*strideC:]}
@@ -338,6 +350,7 @@ func (impl *sgemmImpl) grid(m, n, k, parts int, splitK bool) sgemmGrid {
 
 // solve computes one product sequentially.
 func (impl *sgemmImpl) solve(p *sgemmProb, s *sgemmScratch) {
+	impl = impl.forN(p.n)
 	m, n, k := p.m, p.n, p.k
 	if m <= 0 || n <= 0 {
 		return

@@ -46,7 +46,7 @@ func sgemmHasAVX2() bool {
 func sgemmBest() *sgemmImpl {
 	switch {
 	case archsimd.X86.AVX512() && archsimd.X86.FMA():
-		return sgemmAVX512Impl
+		return sgemmAsm512Impl
 	case sgemmHasAVX2():
 		return sgemmAVX2x16Impl
 	}
@@ -60,7 +60,7 @@ func sgemmImpls() []*sgemmImpl {
 		l = append(l, sgemmAVX2Impl, sgemmAVX2x16Impl)
 	}
 	if archsimd.X86.AVX512() && archsimd.X86.FMA() {
-		l = append(l, sgemmAVX512Impl)
+		l = append(l, sgemmAVX512Impl, sgemmAsm512Impl, sgemmAsm512x16Impl)
 	}
 	return l
 }

@@ -1,0 +1,88 @@
+//go:build goexperiment.simd && amd64
+
+package cpu
+
+// The AVX-512 micro-kernels in Go assembly (sgemm_avx512asm_amd64.s), the
+// default on CPUs with AVX-512F; the archsimd kernels of sgemm_simd_amd64.go
+// remain as their pure-Go twins and for AVX2.
+//
+// Why assembly here: Go 1.26's code generator gives simd/archsimd values only
+// X0-X14 and has no broadcast-from-memory form, so the archsimd 12x16 kernel
+// issues a scalar load, a register broadcast (a shuffle-port uop on Intel,
+// the same port as the second FMA unit) and an FMA per multiply-add and
+// reaches about a quarter of the FMA peak. With all 32 zmm registers the
+// kernel holds a 12x32 tile (24 accumulators) and broadcasts each A element
+// once from memory, a load-port operation, for two FMAs: the FMA ports only
+// execute FMAs. See docs/design-notes.md for the measurements.
+
+// sgemmKernel12x32Asm computes the 12x32 tile
+//
+//	for i := 0; i < 12; i++ {
+//		for j := 0; j < 32; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[i*ars/4+p*aks/4] * b[p*32+j] // one FMA per p, in order of p
+//			}
+//			c[i*ldc+j] = s                  // mode sgemmSet
+//			c[i*ldc+j] += s                 // mode sgemmAdd
+//			c[i*ldc+j] = s + beta*c[i*ldc+j] // mode sgemmScale (one FMA)
+//		}
+//	}
+//
+// with ars and aks the A row stride and depth step in bytes. k >= 1.
+//
+//go:noescape
+func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
+
+// sgemmKernel12x16Asm is sgemmKernel12x32Asm for 16 columns (b[p*16+j]).
+//
+//go:noescape
+func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
+
+var sgemmAsm512Impl = &sgemmImpl{name: "avx512-asm", mr: 12, nr: 32, packSmallK: true,
+	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, narrow: sgemmAsm512x16Impl,
+	dot: sgemmDot512, axpy: sgemmAxpy512,
+	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
+
+// sgemmAsm512x16Impl serves products with at most 16 columns (the attention
+// scores and outputs of narrow heads), which would fill half a 32-wide tile.
+var sgemmAsm512x16Impl = &sgemmImpl{name: "avx512-asm-x16", mr: 12, nr: 16, packSmallK: true,
+	kernel: sgemmKernelAsm16, kernelRowA: sgemmKernelAsm16Row,
+	dot: sgemmDot512, axpy: sgemmAxpy512,
+	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
+
+func sgemmAsmCheck(k int, a, b, c []float32, ldc, nr int, rowA bool) {
+	if k <= 0 {
+		panic("sgemm: kernel depth must be positive")
+	}
+	if rowA {
+		if k > sgemmKC {
+			panic("sgemm: kernel depth exceeds sgemmKC")
+		}
+		_ = a[11*sgemmKC+k-1]
+	} else {
+		_ = a[12*k-1]
+	}
+	_ = b[nr*k-1]
+	_ = c[11*ldc+nr-1]
+}
+
+func sgemmKernelAsm32(k int, a, b, c []float32, ldc int, mode int, beta float32) {
+	sgemmAsmCheck(k, a, b, c, ldc, 32, false)
+	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4)
+}
+
+func sgemmKernelAsm32Row(k int, a, b, c []float32, ldc int, mode int, beta float32) {
+	sgemmAsmCheck(k, a, b, c, ldc, 32, true)
+	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4)
+}
+
+func sgemmKernelAsm16(k int, a, b, c []float32, ldc int, mode int, beta float32) {
+	sgemmAsmCheck(k, a, b, c, ldc, 16, false)
+	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4)
+}
+
+func sgemmKernelAsm16Row(k int, a, b, c []float32, ldc int, mode int, beta float32) {
+	sgemmAsmCheck(k, a, b, c, ldc, 16, true)
+	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4)
+}

@@ -1,0 +1,236 @@
+//go:build goexperiment.simd && amd64
+
+#include "textflag.h"
+
+// AVX-512 micro-kernels in Go assembly: 12 rows of A times 32 (or 16) columns
+// of B, accumulated in 24 (12) zmm registers. Each A element is broadcast from
+// memory into a register by VBROADCASTSS, a load-port operation, so the FMA
+// ports only execute FMAs; see sgemm_avx512asm_amd64.go for why this is not
+// written with simd/archsimd and for the Go loop each function computes.
+//
+// Registers: SI, R11, R12, R13 point at rows 0, 3, 6, 9 of the A panel at the
+// current depth, BX is the A row stride, R10 the A depth step (both in bytes);
+// DI walks the B panel, DX is C, R8 the C row stride in bytes, CX counts k.
+// Z0-Z11 accumulate columns 0-15 of rows 0-11, Z16-Z27 columns 16-31;
+// Z28, Z29 hold a row of B, Z30, Z31 the broadcasts. Z15 (X15, the Go ABI's
+// zero register) is not touched.
+
+// ROW32 adds row i of A (at addr) times the B row in Z28:Z29 to (lo, hi).
+#define ROW32(addr, t, lo, hi) \
+	VBROADCASTSS addr, t; \
+	VFMADD231PS Z28, t, lo; \
+	VFMADD231PS Z29, t, hi
+
+#define ROW16(addr, t, lo) \
+	VBROADCASTSS addr, t; \
+	VFMADD231PS Z28, t, lo
+
+// STORE{SET,ADD,SCALE} write one 16-wide accumulator to off(DX).
+#define STORESET(z, off) VMOVUPS z, off(DX)
+#define STOREADD(z, off) VADDPS off(DX), z, z; VMOVUPS z, off(DX)
+#define STORESCALE(z, off) VFMADD231PS off(DX), Z12, z; VMOVUPS z, off(DX)
+
+#define LOADARGS \
+	MOVQ k+0(FP), CX; \
+	MOVQ a+8(FP), SI; \
+	MOVQ b+16(FP), DI; \
+	MOVQ c+24(FP), DX; \
+	MOVQ ldc+32(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ ars+56(FP), BX; \
+	MOVQ aks+64(FP), R10; \
+	LEAQ (SI)(BX*2), R11; \
+	ADDQ BX, R11; \
+	LEAQ (R11)(BX*2), R12; \
+	ADDQ BX, R12; \
+	LEAQ (R12)(BX*2), R13; \
+	ADDQ BX, R13
+
+#define ADVANCEA \
+	ADDQ R10, SI; \
+	ADDQ R10, R11; \
+	ADDQ R10, R12; \
+	ADDQ R10, R13
+
+// func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
+TEXT ·sgemmKernel12x32Asm(SB), NOSPLIT, $0-72
+	LOADARGS
+	VPXORD Z0, Z0, Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	VMOVAPS Z0, Z16
+	VMOVAPS Z0, Z17
+	VMOVAPS Z0, Z18
+	VMOVAPS Z0, Z19
+	VMOVAPS Z0, Z20
+	VMOVAPS Z0, Z21
+	VMOVAPS Z0, Z22
+	VMOVAPS Z0, Z23
+	VMOVAPS Z0, Z24
+	VMOVAPS Z0, Z25
+	VMOVAPS Z0, Z26
+	VMOVAPS Z0, Z27
+loop32:
+	VMOVUPS (DI), Z28
+	VMOVUPS 64(DI), Z29
+	ROW32((SI), Z30, Z0, Z16)
+	ROW32((SI)(BX*1), Z31, Z1, Z17)
+	ROW32((SI)(BX*2), Z30, Z2, Z18)
+	ROW32((R11), Z31, Z3, Z19)
+	ROW32((R11)(BX*1), Z30, Z4, Z20)
+	ROW32((R11)(BX*2), Z31, Z5, Z21)
+	ROW32((R12), Z30, Z6, Z22)
+	ROW32((R12)(BX*1), Z31, Z7, Z23)
+	ROW32((R12)(BX*2), Z30, Z8, Z24)
+	ROW32((R13), Z31, Z9, Z25)
+	ROW32((R13)(BX*1), Z30, Z10, Z26)
+	ROW32((R13)(BX*2), Z31, Z11, Z27)
+	ADDQ $128, DI
+	ADVANCEA
+	DECQ CX
+	JNZ loop32
+
+	MOVQ mode+40(FP), R9
+	CMPQ R9, $1
+	JEQ add32
+	JGT scale32
+#define PUT32(S, lo, hi) S(lo, 0); S(hi, 64); ADDQ R8, DX
+	PUT32(STORESET, Z0, Z16)
+	PUT32(STORESET, Z1, Z17)
+	PUT32(STORESET, Z2, Z18)
+	PUT32(STORESET, Z3, Z19)
+	PUT32(STORESET, Z4, Z20)
+	PUT32(STORESET, Z5, Z21)
+	PUT32(STORESET, Z6, Z22)
+	PUT32(STORESET, Z7, Z23)
+	PUT32(STORESET, Z8, Z24)
+	PUT32(STORESET, Z9, Z25)
+	PUT32(STORESET, Z10, Z26)
+	PUT32(STORESET, Z11, Z27)
+	VZEROUPPER
+	RET
+add32:
+	PUT32(STOREADD, Z0, Z16)
+	PUT32(STOREADD, Z1, Z17)
+	PUT32(STOREADD, Z2, Z18)
+	PUT32(STOREADD, Z3, Z19)
+	PUT32(STOREADD, Z4, Z20)
+	PUT32(STOREADD, Z5, Z21)
+	PUT32(STOREADD, Z6, Z22)
+	PUT32(STOREADD, Z7, Z23)
+	PUT32(STOREADD, Z8, Z24)
+	PUT32(STOREADD, Z9, Z25)
+	PUT32(STOREADD, Z10, Z26)
+	PUT32(STOREADD, Z11, Z27)
+	VZEROUPPER
+	RET
+scale32:
+	VBROADCASTSS beta+48(FP), Z12
+	PUT32(STORESCALE, Z0, Z16)
+	PUT32(STORESCALE, Z1, Z17)
+	PUT32(STORESCALE, Z2, Z18)
+	PUT32(STORESCALE, Z3, Z19)
+	PUT32(STORESCALE, Z4, Z20)
+	PUT32(STORESCALE, Z5, Z21)
+	PUT32(STORESCALE, Z6, Z22)
+	PUT32(STORESCALE, Z7, Z23)
+	PUT32(STORESCALE, Z8, Z24)
+	PUT32(STORESCALE, Z9, Z25)
+	PUT32(STORESCALE, Z10, Z26)
+	PUT32(STORESCALE, Z11, Z27)
+	VZEROUPPER
+	RET
+
+// func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
+TEXT ·sgemmKernel12x16Asm(SB), NOSPLIT, $0-72
+	LOADARGS
+	VPXORD Z0, Z0, Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+loop16:
+	VMOVUPS (DI), Z28
+	ROW16((SI), Z30, Z0)
+	ROW16((SI)(BX*1), Z31, Z1)
+	ROW16((SI)(BX*2), Z30, Z2)
+	ROW16((R11), Z31, Z3)
+	ROW16((R11)(BX*1), Z30, Z4)
+	ROW16((R11)(BX*2), Z31, Z5)
+	ROW16((R12), Z30, Z6)
+	ROW16((R12)(BX*1), Z31, Z7)
+	ROW16((R12)(BX*2), Z30, Z8)
+	ROW16((R13), Z31, Z9)
+	ROW16((R13)(BX*1), Z30, Z10)
+	ROW16((R13)(BX*2), Z31, Z11)
+	ADDQ $64, DI
+	ADVANCEA
+	DECQ CX
+	JNZ loop16
+
+	MOVQ mode+40(FP), R9
+	CMPQ R9, $1
+	JEQ add16
+	JGT scale16
+#define PUT16(S, z) S(z, 0); ADDQ R8, DX
+	PUT16(STORESET, Z0)
+	PUT16(STORESET, Z1)
+	PUT16(STORESET, Z2)
+	PUT16(STORESET, Z3)
+	PUT16(STORESET, Z4)
+	PUT16(STORESET, Z5)
+	PUT16(STORESET, Z6)
+	PUT16(STORESET, Z7)
+	PUT16(STORESET, Z8)
+	PUT16(STORESET, Z9)
+	PUT16(STORESET, Z10)
+	PUT16(STORESET, Z11)
+	VZEROUPPER
+	RET
+add16:
+	PUT16(STOREADD, Z0)
+	PUT16(STOREADD, Z1)
+	PUT16(STOREADD, Z2)
+	PUT16(STOREADD, Z3)
+	PUT16(STOREADD, Z4)
+	PUT16(STOREADD, Z5)
+	PUT16(STOREADD, Z6)
+	PUT16(STOREADD, Z7)
+	PUT16(STOREADD, Z8)
+	PUT16(STOREADD, Z9)
+	PUT16(STOREADD, Z10)
+	PUT16(STOREADD, Z11)
+	VZEROUPPER
+	RET
+scale16:
+	VBROADCASTSS beta+48(FP), Z12
+	PUT16(STORESCALE, Z0)
+	PUT16(STORESCALE, Z1)
+	PUT16(STORESCALE, Z2)
+	PUT16(STORESCALE, Z3)
+	PUT16(STORESCALE, Z4)
+	PUT16(STORESCALE, Z5)
+	PUT16(STORESCALE, Z6)
+	PUT16(STORESCALE, Z7)
+	PUT16(STORESCALE, Z8)
+	PUT16(STORESCALE, Z9)
+	PUT16(STORESCALE, Z10)
+	PUT16(STORESCALE, Z11)
+	VZEROUPPER
+	RET
