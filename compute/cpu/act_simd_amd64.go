@@ -59,6 +59,7 @@ func geluSlice(ys, xs []float32) {
 			e := expf8(geluExpArg8(v))
 			v.Div(one.Add(e)).StoreSlice(ys[i:]) // x sigmoid(2u)
 		}
+		archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 	}
 	geluScalar(ys[i:], xs[i:])
 }
@@ -78,6 +79,7 @@ func geluBackwardSlice(dxs, dys, xs []float32) {
 			g := w.MulAdd(q, s)
 			g.Mul(archsimd.LoadFloat32x8Slice(dys[i:])).StoreSlice(dxs[i:])
 		}
+		archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 	}
 	geluBackwardScalar(dxs[i:], dys[i:], xs[i:])
 }
@@ -93,6 +95,7 @@ func siluSlice(ys, xs []float32) {
 			v := archsimd.LoadFloat32x8Slice(xs[i:])
 			v.Div(one.Add(expf8(zero.Sub(v)))).StoreSlice(ys[i:]) // x sigmoid(x)
 		}
+		archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 	}
 	siluScalar(ys[i:], xs[i:])
 }
@@ -110,29 +113,43 @@ func siluBackwardSlice(dxs, dys, xs []float32) {
 			g := v.MulAdd(one.Sub(s), one).Mul(s) // s (1 + x (1-s))
 			g.Mul(archsimd.LoadFloat32x8Slice(dys[i:])).StoreSlice(dxs[i:])
 		}
+		archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 	}
 	siluBackwardScalar(dxs[i:], dys[i:], xs[i:])
 }
 
-// expShiftSlice sets x[i] = e^(x[i]-c) (expf8, 8 lanes at a time) and returns
-// their sum: the lanes' partial sums added in lane order, then the scalar tail.
+// expShiftSlice sets x[i] = e^(x[i]-c) (expf8, 8 lanes at a time, the tail
+// through a zero-padded vector) and returns their sum: the lanes' partial sums
+// added in lane order, then the tail's elements. No scalar float value is live
+// across the expf8 calls: its spill and reload would be SSE instructions with
+// a dirty upper state (see doc.go).
 func expShiftSlice(x []float32, c float32) float32 {
-	n := len(x)
-	i := 0
-	var s float32
-	if actSIMD && n >= 8 {
-		cv := archsimd.BroadcastFloat32x8(c)
-		var acc archsimd.Float32x8
-		for ; i+8 <= n; i += 8 {
-			e := expf8(archsimd.LoadFloat32x8Slice(x[i:]).Sub(cv))
-			e.StoreSlice(x[i:])
-			acc = acc.Add(e)
-		}
-		var t [8]float32
-		acc.Store(&t)
-		for _, v := range t {
-			s += v
-		}
+	if !actSIMD {
+		return expShiftScalar(x, c)
 	}
-	return s + expShiftScalar(x[i:], c)
+	n := len(x)
+	cv := archsimd.BroadcastFloat32x8(c)
+	var acc archsimd.Float32x8
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		e := expf8(archsimd.LoadFloat32x8Slice(x[i:]).Sub(cv))
+		e.StoreSlice(x[i:])
+		acc = acc.Add(e)
+	}
+	var t, u [8]float32
+	acc.Store(&t)
+	if i < n {
+		copy(u[:], x[i:])
+		expf8(archsimd.LoadFloat32x8(&u).Sub(cv)).Store(&u)
+	}
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
+	copy(x[i:], u[:n-i])
+	var s float32
+	for _, v := range t {
+		s += v
+	}
+	for _, v := range u[:n-i] {
+		s += v
+	}
+	return s
 }

@@ -13,10 +13,7 @@ func (be *Backend) AddBias(x, bias compute.Buffer) {
 	need(X > 0 && len(xs)%X == 0, "AddBias: %d not a multiple of %d", len(xs), X)
 	be.parallel(len(xs)/X, X, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := xs[r*X : (r+1)*X]
-			for j, b := range bs {
-				row[j] += b
-			}
+			addTo(xs[r*X:(r+1)*X], bs)
 		}
 	})
 }
@@ -29,12 +26,7 @@ func (be *Backend) BiasGrad(dbias, dy compute.Buffer) {
 	N := len(d) / X
 	be.parallel(X, N, func(lo, hi int) {
 		acc := make([]float64, hi-lo)
-		for r := 0; r < N; r++ {
-			row := d[r*X+lo : r*X+hi]
-			for j, v := range row {
-				acc[j] += float64(v)
-			}
-		}
+		colSums64(acc, d, X, lo, N)
 		for j, a := range acc {
 			db[lo+j] += float32(a)
 		}
@@ -49,10 +41,7 @@ func (be *Backend) AddRows(x, p compute.Buffer, P int) {
 	need(len(xs)%X == 0, "AddRows: x has %d elements, not a multiple of the row width %d", len(xs), X)
 	be.parallel(len(xs)/X, X, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row, pr := xs[r*X:(r+1)*X], ps[(r%P)*X:(r%P+1)*X]
-			for j := range row {
-				row[j] += pr[j]
-			}
+			addTo(xs[r*X:(r+1)*X], ps[(r%P)*X:(r%P+1)*X])
 		}
 	})
 }

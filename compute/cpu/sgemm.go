@@ -58,6 +58,10 @@ type sgemmImpl struct {
 	// (i, p) at a[i*sgemmKC+p], k <= sgemmKC. Packing A that way is a plain copy
 	// when A is not transposed.
 	kernelRowA func(k int, a, b, c []float32, ldc int, mode int, beta float32)
+	// kernelA, if not nil, is kernel reading a non-transposed A in place
+	// (element (i, p) at a[i*lda+p], any k >= 1): used for alpha = 1, so
+	// that full row panels of A need no packing.
+	kernelA func(k int, a []float32, lda int, b, c []float32, ldc int, mode int, beta float32)
 	// packSmallK: use the packed path (not smallK) for k < sgemmSmall.
 	packSmallK bool
 	// large, if not nil, computes products with n, k >= sgemmSmall instead
@@ -399,6 +403,7 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 	ncMax := ceilDiv(sgemmNC, nr) * nr
 	kcMax := min(sgemmKC, k+k&1)
 	rowA := !p.transA && impl.kernelRowA != nil
+	direct := rowA && p.alpha == 1 && impl.kernelA != nil
 	kernel, astride := impl.kernel, kcMax // A panel layout
 	if rowA {
 		kernel, astride = impl.kernelRowA, sgemmKC
@@ -424,9 +429,15 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 			sgemmPackB(p.transB, p.b, p.ldb, p0, j0, kc, nc, nr, s.b)
 			for i0 := 0; i0 < m; i0 += mcMax {
 				mc := min(mcMax, m-i0)
-				if rowA {
+				switch {
+				case direct:
+					// Only a last, partial row panel is packed (to s.a's first panel).
+					if rem := mc % mr; rem != 0 {
+						sgemmPackARows(p.a, p.lda, i0+mc-rem, p0, rem, kc, mr, p.alpha, s.a)
+					}
+				case rowA:
 					sgemmPackARows(p.a, p.lda, i0, p0, mc, kc, mr, p.alpha, s.a)
-				} else {
+				default:
 					sgemmPackA(p.transA, p.a, p.lda, i0, p0, mc, kc, mr, p.alpha, s.a)
 				}
 				for jr := 0; jr < nc; jr += nr {
@@ -437,15 +448,31 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 						if rowA {
 							ast = sgemmKC
 						}
-						ap := s.a[ir*ast : (ir+mr)*ast]
 						mm := min(mr, mc-ir)
 						coff := (i0+ir)*p.ldc + j0 + jr
+						var ap, ain []float32 // packed panel, or A in place
+						switch {
+						case direct && mm == mr:
+							ain = p.a[(i0+ir)*p.lda+p0:]
+						case direct:
+							ap = s.a[:mr*ast]
+						default:
+							ap = s.a[ir*ast : (ir+mr)*ast]
+						}
 						if mm == mr && nn == nr {
-							kernel(kp, ap, bp, p.c[coff:], p.ldc, mode, beta)
+							if ain != nil {
+								impl.kernelA(kc, ain, p.lda, bp, p.c[coff:], p.ldc, mode, beta)
+							} else {
+								kernel(kp, ap, bp, p.c[coff:], p.ldc, mode, beta)
+							}
 							continue
 						}
 						t := s.t
-						kernel(kp, ap, bp, t, nr, sgemmSet, 0)
+						if ain != nil {
+							impl.kernelA(kc, ain, p.lda, bp, t, nr, sgemmSet, 0)
+						} else {
+							kernel(kp, ap, bp, t, nr, sgemmSet, 0)
+						}
 						for i := 0; i < mm; i++ {
 							crow := p.c[coff+i*p.ldc : coff+i*p.ldc+nn]
 							trow := t[i*nr : i*nr+nn]

@@ -90,6 +90,7 @@ func sgemmKernel5x16(k int, a, b, c []float32, ldc int, mode int, beta float32) 
 	c7.Store((*[8]float32)(unsafe.Add(pc, 3*st+32)))
 	c8.Store((*[8]float32)(unsafe.Add(pc, 4*st)))
 	c9.Store((*[8]float32)(unsafe.Add(pc, 4*st+32)))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmKernel5x16Row is sgemmKernel5x16 for A panels packed by rows (see
@@ -165,4 +166,5 @@ func sgemmKernel5x16Row(k int, a, b, c []float32, ldc int, mode int, beta float3
 	c7.Store((*[8]float32)(unsafe.Add(pc, 3*st+32)))
 	c8.Store((*[8]float32)(unsafe.Add(pc, 4*st)))
 	c9.Store((*[8]float32)(unsafe.Add(pc, 4*st+32)))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }

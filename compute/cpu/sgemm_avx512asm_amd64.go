@@ -40,14 +40,14 @@ func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, a
 func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
 
 var sgemmAsm512Impl = &sgemmImpl{name: "avx512-asm", mr: 12, nr: 32, packSmallK: true,
-	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, narrow: sgemmAsm512x16Impl,
+	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, kernelA: sgemmKernelAsm32A, narrow: sgemmAsm512x16Impl,
 	dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
 
 // sgemmAsm512x16Impl serves products with at most 16 columns (the attention
 // scores and outputs of narrow heads), which would fill half a 32-wide tile.
 var sgemmAsm512x16Impl = &sgemmImpl{name: "avx512-asm-x16", mr: 12, nr: 16, packSmallK: true,
-	kernel: sgemmKernelAsm16, kernelRowA: sgemmKernelAsm16Row,
+	kernel: sgemmKernelAsm16, kernelRowA: sgemmKernelAsm16Row, kernelA: sgemmKernelAsm16A,
 	dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
 
@@ -85,4 +85,23 @@ func sgemmKernelAsm16(k int, a, b, c []float32, ldc int, mode int, beta float32)
 func sgemmKernelAsm16Row(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	sgemmAsmCheck(k, a, b, c, ldc, 16, true)
 	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4)
+}
+
+func sgemmAsmCheckA(k int, a []float32, lda int, b, c []float32, ldc, nr int) {
+	if k <= 0 || k > lda {
+		panic("sgemm: kernel depth must be positive and at most lda")
+	}
+	_ = a[11*lda+k-1]
+	_ = b[nr*k-1]
+	_ = c[11*ldc+nr-1]
+}
+
+func sgemmKernelAsm32A(k int, a []float32, lda int, b, c []float32, ldc int, mode int, beta float32) {
+	sgemmAsmCheckA(k, a, lda, b, c, ldc, 32)
+	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, uintptr(lda)*4, 4)
+}
+
+func sgemmKernelAsm16A(k int, a []float32, lda int, b, c []float32, ldc int, mode int, beta float32) {
+	sgemmAsmCheckA(k, a, lda, b, c, ldc, 16)
+	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, uintptr(lda)*4, 4)
 }

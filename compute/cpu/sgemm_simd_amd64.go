@@ -156,6 +156,7 @@ func sgemmKernel512(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	c9.Store((*[16]float32)(unsafe.Add(pc, 9*st)))
 	c10.Store((*[16]float32)(unsafe.Add(pc, 10*st)))
 	c11.Store((*[16]float32)(unsafe.Add(pc, 11*st)))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmKernel512Row is sgemmKernel512 for A panels packed by rows (see
@@ -252,6 +253,7 @@ func sgemmKernel512Row(k int, a, b, c []float32, ldc int, mode int, beta float32
 	c9.Store((*[16]float32)(unsafe.Add(pc, 9*st)))
 	c10.Store((*[16]float32)(unsafe.Add(pc, 10*st)))
 	c11.Store((*[16]float32)(unsafe.Add(pc, 11*st)))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmKernel256 is the 12x8 micro-kernel (see sgemmImpl.kernel) with one
@@ -345,6 +347,7 @@ func sgemmKernel256(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	c9.Store((*[8]float32)(unsafe.Add(pc, 9*st)))
 	c10.Store((*[8]float32)(unsafe.Add(pc, 10*st)))
 	c11.Store((*[8]float32)(unsafe.Add(pc, 11*st)))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmKernel256Row is sgemmKernel256 for A panels packed by rows (see
@@ -441,6 +444,7 @@ func sgemmKernel256Row(k int, a, b, c []float32, ldc int, mode int, beta float32
 	c9.Store((*[8]float32)(unsafe.Add(pc, 9*st)))
 	c10.Store((*[8]float32)(unsafe.Add(pc, 10*st)))
 	c11.Store((*[8]float32)(unsafe.Add(pc, 11*st)))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 func sgemmDot512(x, y []float32) float32 {
@@ -466,6 +470,7 @@ func sgemmDot512(x, y []float32) float32 {
 	}
 	var t [16]float32
 	s0.Add(s1).Add(s2.Add(s3)).Store(&t)
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 	var sum float32
 	for _, v := range t {
 		sum += v
@@ -492,6 +497,7 @@ func sgemmAxpy512(alpha float32, x, y []float32) {
 		archsimd.LoadFloat32x16(&tx).MulAdd(av, archsimd.LoadFloat32x16(&ty)).Store(&ty)
 		copy(y[i:], ty[:])
 	}
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 func sgemmDot256(x, y []float32) float32 {
@@ -517,6 +523,7 @@ func sgemmDot256(x, y []float32) float32 {
 	}
 	var t [8]float32
 	s0.Add(s1).Add(s2.Add(s3)).Store(&t)
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 	var sum float32
 	for _, v := range t {
 		sum += v
@@ -543,6 +550,7 @@ func sgemmAxpy256(alpha float32, x, y []float32) {
 		archsimd.LoadFloat32x8(&tx).MulAdd(av, archsimd.LoadFloat32x8(&ty)).Store(&ty)
 		copy(y[i:], ty[:])
 	}
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 func sgemmHsum512(v archsimd.Float32x16) float32 {
@@ -585,6 +593,7 @@ func sgemmSkinny512x1(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	}
 	c00.Store((*[16]float32)(out[0][0:16]))
 	c01.Store((*[16]float32)(out[0][16:32]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmSkinny512x2 is the 2-row skinny kernel (see sgemmImpl.skinny).
@@ -618,6 +627,7 @@ func sgemmSkinny512x2(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	c01.Store((*[16]float32)(out[0][16:32]))
 	c10.Store((*[16]float32)(out[1][0:16]))
 	c11.Store((*[16]float32)(out[1][16:32]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmSkinny512x3 is the 3-row skinny kernel (see sgemmImpl.skinny).
@@ -657,6 +667,7 @@ func sgemmSkinny512x3(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	c11.Store((*[16]float32)(out[1][16:32]))
 	c20.Store((*[16]float32)(out[2][0:16]))
 	c21.Store((*[16]float32)(out[2][16:32]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmSkinny512x4 is the 4-row skinny kernel (see sgemmImpl.skinny).
@@ -702,6 +713,7 @@ func sgemmSkinny512x4(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	c21.Store((*[16]float32)(out[2][16:32]))
 	c30.Store((*[16]float32)(out[3][0:16]))
 	c31.Store((*[16]float32)(out[3][16:32]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmSkinny256x1 is the 1-row skinny kernel (see sgemmImpl.skinny).
@@ -729,6 +741,7 @@ func sgemmSkinny256x1(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	}
 	c00.Store((*[8]float32)(out[0][0:8]))
 	c01.Store((*[8]float32)(out[0][8:16]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmSkinny256x2 is the 2-row skinny kernel (see sgemmImpl.skinny).
@@ -762,6 +775,7 @@ func sgemmSkinny256x2(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	c01.Store((*[8]float32)(out[0][8:16]))
 	c10.Store((*[8]float32)(out[1][0:8]))
 	c11.Store((*[8]float32)(out[1][8:16]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmSkinny256x3 is the 3-row skinny kernel (see sgemmImpl.skinny).
@@ -801,6 +815,7 @@ func sgemmSkinny256x3(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	c11.Store((*[8]float32)(out[1][8:16]))
 	c20.Store((*[8]float32)(out[2][0:8]))
 	c21.Store((*[8]float32)(out[2][8:16]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmSkinny256x4 is the 4-row skinny kernel (see sgemmImpl.skinny).
@@ -846,6 +861,7 @@ func sgemmSkinny256x4(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]
 	c21.Store((*[8]float32)(out[2][8:16]))
 	c30.Store((*[8]float32)(out[3][0:8]))
 	c31.Store((*[8]float32)(out[3][8:16]))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows512x1 is the 1-row dot kernel (see sgemmImpl.dotRows).
@@ -873,6 +889,7 @@ func sgemmDotRows512x1(x []float32, ys *[4][]float32, out *[4]float32) {
 		a0 = archsimd.LoadFloat32x16(&t).MulAdd(xv, a0)
 	}
 	out[0] = sgemmHsum512(a0.Add(e0))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows512x2 is the 2-row dot kernel (see sgemmImpl.dotRows).
@@ -908,6 +925,7 @@ func sgemmDotRows512x2(x []float32, ys *[4][]float32, out *[4]float32) {
 	}
 	out[0] = sgemmHsum512(a0.Add(e0))
 	out[1] = sgemmHsum512(a1.Add(e1))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows512x3 is the 3-row dot kernel (see sgemmImpl.dotRows).
@@ -951,6 +969,7 @@ func sgemmDotRows512x3(x []float32, ys *[4][]float32, out *[4]float32) {
 	out[0] = sgemmHsum512(a0.Add(e0))
 	out[1] = sgemmHsum512(a1.Add(e1))
 	out[2] = sgemmHsum512(a2.Add(e2))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows512x4 is the 4-row dot kernel (see sgemmImpl.dotRows).
@@ -1002,6 +1021,7 @@ func sgemmDotRows512x4(x []float32, ys *[4][]float32, out *[4]float32) {
 	out[1] = sgemmHsum512(a1.Add(e1))
 	out[2] = sgemmHsum512(a2.Add(e2))
 	out[3] = sgemmHsum512(a3.Add(e3))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows256x1 is the 1-row dot kernel (see sgemmImpl.dotRows).
@@ -1029,6 +1049,7 @@ func sgemmDotRows256x1(x []float32, ys *[4][]float32, out *[4]float32) {
 		a0 = archsimd.LoadFloat32x8(&t).MulAdd(xv, a0)
 	}
 	out[0] = sgemmHsum256(a0.Add(e0))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows256x2 is the 2-row dot kernel (see sgemmImpl.dotRows).
@@ -1064,6 +1085,7 @@ func sgemmDotRows256x2(x []float32, ys *[4][]float32, out *[4]float32) {
 	}
 	out[0] = sgemmHsum256(a0.Add(e0))
 	out[1] = sgemmHsum256(a1.Add(e1))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows256x3 is the 3-row dot kernel (see sgemmImpl.dotRows).
@@ -1107,6 +1129,7 @@ func sgemmDotRows256x3(x []float32, ys *[4][]float32, out *[4]float32) {
 	out[0] = sgemmHsum256(a0.Add(e0))
 	out[1] = sgemmHsum256(a1.Add(e1))
 	out[2] = sgemmHsum256(a2.Add(e2))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmDotRows256x4 is the 4-row dot kernel (see sgemmImpl.dotRows).
@@ -1158,4 +1181,5 @@ func sgemmDotRows256x4(x []float32, ys *[4][]float32, out *[4]float32) {
 	out[1] = sgemmHsum256(a1.Add(e1))
 	out[2] = sgemmHsum256(a2.Add(e2))
 	out[3] = sgemmHsum256(a3.Add(e3))
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
