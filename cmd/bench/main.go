@@ -42,6 +42,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -88,8 +89,20 @@ func run(args []string) error {
 	solvers := fs.String("solvers", "euler,rk4,dopri5", "the sampling benchmarks to run, comma-separated: euler, rk4, dopri5")
 	graph := fs.Bool("graph", true, "per-step values on the device and, on CUDA, one captured step replayed (train.graph); false: every step queued from the host")
 	peakTFLOPs := fs.Float64("peak-tflops", 790, "peak TFLOP/s for MFU (default: H100 dense bf16, measured on 8192^3)")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to this file (go tool pprof)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return cli.Inputf("-cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	s, ok := shapes[*shapeName]
 	if !ok {

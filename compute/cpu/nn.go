@@ -78,24 +78,12 @@ func (be *Backend) LayerNormMod(y, mean, rstd, x, shift, scale compute.Buffer, l
 	be.parallel(N, 8*D, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := xs[r*D:(r+1)*D], ys[r*D:(r+1)*D]
-			var s float64
-			for _, v := range xr {
-				s += float64(v)
-			}
-			mu := s / float64(D)
-			var v2 float64
-			for _, v := range xr {
-				d := float64(v) - mu
-				v2 += d * d
-			}
-			rstdr := 1 / math.Sqrt(v2/float64(D)+float64(eps))
+			mu := sumF64(xr) / float64(D)
+			rstdr := 1 / math.Sqrt(sumSqDevF64(xr, mu)/float64(D)+float64(eps))
 			ms[r], rs[r] = float32(mu), float32(rstdr)
 			b := r / T
 			shr, scr := sh[b*ld:b*ld+D], sc[b*ld:b*ld+D]
-			m32, r32 := float32(mu), float32(rstdr)
-			for j, v := range xr {
-				yr[j] = (v-m32)*r32*(1+scr[j]) + shr[j]
-			}
+			modRow(yr, xr, shr, scr, float32(mu), float32(rstdr))
 		}
 	})
 }
@@ -146,10 +134,7 @@ func (be *Backend) GatedResidual(x, gate, y compute.Buffer, ld, B, T, D int) {
 	be.parallel(B*T, 2*D, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			g := gs[(r/T)*ld : (r/T)*ld+D]
-			xr, yr := xs[r*D:(r+1)*D], ys[r*D:(r+1)*D]
-			for j := range xr {
-				xr[j] += g[j] * yr[j]
-			}
+			gatedAdd(xs[r*D:(r+1)*D], g, ys[r*D:(r+1)*D])
 		}
 	})
 }
@@ -165,11 +150,7 @@ func (be *Backend) GatedResidualBackward(dy, dgate, dx, gate, y compute.Buffer, 
 				dg[j] = 0
 			}
 			for r := b * T; r < (b+1)*T; r++ {
-				dxr, yr, dyr := dxs[r*D:(r+1)*D], ys[r*D:(r+1)*D], dys[r*D:(r+1)*D]
-				for j := range dxr {
-					dg[j] += dxr[j] * yr[j]
-					dyr[j] = g[j] * dxr[j]
-				}
+				gatedBack(dg, dys[r*D:(r+1)*D], g, dxs[r*D:(r+1)*D], ys[r*D:(r+1)*D])
 			}
 		}
 	})
@@ -249,15 +230,8 @@ func (be *Backend) AdamWStep(params, grad, m, v compute.Buffer, o compute.AdamW)
 // adamW is AdamWStep with the bias corrections given.
 func (be *Backend) adamW(ps, gs, ms, vs []float32, o compute.AdamW, bc1, bc2 float32) {
 	be.parallel(len(ps), 20, func(lo, hi int) {
-		b1, b2, lr, wd, eps, gscale := o.Beta1, o.Beta2, o.LR, o.WeightDecay, o.Eps, o.GradScale
-		p, g, m, v := ps[lo:hi], gs[lo:hi], ms[lo:hi], vs[lo:hi]
-		for i := range p {
-			gi := gscale * g[i]
-			mi := b1*m[i] + (1-b1)*gi
-			vi := b2*v[i] + (1-b2)*gi*gi
-			m[i], v[i] = mi, vi
-			p[i] -= lr * (wd*p[i] + (mi/bc1)/(float32(math.Sqrt(float64(vi/bc2)))+eps))
-		}
+		c := adamWConsts{b1: o.Beta1, b2: o.Beta2, lr: o.LR, wd: o.WeightDecay, eps: o.Eps, gscale: o.GradScale, bc1: bc1, bc2: bc2}
+		adamWSlice(ps[lo:hi], gs[lo:hi], ms[lo:hi], vs[lo:hi], c)
 	})
 }
 
