@@ -13,7 +13,8 @@ import (
 
 // BenchmarkTrainStep times one optimizer step (noise, forward, loss, backward,
 // clipping, AdamW, EMA) on the CPU backend at the cpu-s shape of
-// docs/bench.md and at the checkerboard example's shape.
+// docs/bench.md, at the checkerboard example's shape and at the embedded default's
+// (digits latents).
 func BenchmarkTrainStep(b *testing.B) {
 	for _, s := range []struct {
 		name             string
@@ -21,6 +22,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	}{
 		{"cpu-s", 16, 4, 128, 4, 4, 256},
 		{"checkerboard", 2, 1, 64, 2, 2, 512},
+		{"digits", 7, 14, 96, 4, 4, 256}, // the embedded default's flow
 	} {
 		b.Run(fmt.Sprintf("%s/T%d-D%d-L%d-B%d", s.name, s.T, s.D, s.L, s.B), func(b *testing.B) {
 			cfg := config.Default()

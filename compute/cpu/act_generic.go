@@ -12,3 +12,6 @@ func siluBackwardSlice(dxs, dys, xs []float32) { siluBackwardScalar(dxs, dys, xs
 
 // expShiftSlice sets x[i] = e^(x[i]-c) and returns their sum.
 func expShiftSlice(x []float32, c float32) float32 { return expShiftScalar(x, c) }
+
+// expSubSlice sets x[i] = e^(x[i]-c[i]).
+func expSubSlice(x, c []float32) { expSubScalar(x, c) }

@@ -44,3 +44,11 @@ func expShiftScalar(x []float32, c float32) float32 {
 	}
 	return s
 }
+
+// expSubScalar sets x[i] = e^(x[i]-c[i]).
+func expSubScalar(x, c []float32) {
+	c = c[:len(x)]
+	for i, v := range x {
+		x[i] = expf(v - c[i])
+	}
+}

@@ -124,8 +124,8 @@ func siluBackwardSlice(dxs, dys, xs []float32) {
 // across the expf8 calls: its spill and reload would be SSE instructions with
 // a dirty upper state (see doc.go).
 func expShiftSlice(x []float32, c float32) float32 {
-	if !actSIMD {
-		return expShiftScalar(x, c)
+	if !actSIMD || len(x) < 8 {
+		return expShiftScalar(x, c) // (a row shorter than a vector: no copies)
 	}
 	n := len(x)
 	cv := archsimd.BroadcastFloat32x8(c)
@@ -152,4 +152,18 @@ func expShiftSlice(x []float32, c float32) float32 {
 		s += v
 	}
 	return s
+}
+
+// expSubSlice sets x[i] = e^(x[i]-c[i]) (expf8 on 8 lanes, the tail by expf).
+func expSubSlice(x, c []float32) {
+	n := len(x)
+	c = c[:n]
+	i := 0
+	if actSIMD {
+		for ; i+8 <= n; i += 8 {
+			expf8(archsimd.LoadFloat32x8Slice(x[i:]).Sub(archsimd.LoadFloat32x8Slice(c[i:]))).StoreSlice(x[i:])
+		}
+		archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
+	}
+	expSubScalar(x[i:], c[i:])
 }

@@ -23,6 +23,10 @@ func attnGemm(s *sgemmScratch, transA, transB bool, m, n, k int, alpha float32,
 	a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	p := sgemmProb{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	if impl := sgemmCur; impl.tiny != nil && m <= impl.tinyMax && n <= impl.tinyMax && k >= 1 && k <= impl.tinyK && alpha != 0 {
+		impl.tiny(&p, s)
+		return
+	}
 	sgemmCur.solve(&p, s)
 }
 
@@ -76,8 +80,8 @@ func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B
 	be.parallel(B*H, 10*T*T*Dh, func(lo, hi int) {
 		s := sgemmPool.Get().(*sgemmScratch)
 		defer sgemmPool.Put(s)
-		p := make([]float32, 2*T*T) // probabilities p, then dp and ds, of one (b, h)
-		p, dp := p[:T*T], p[T*T:]
+		p := make([]float32, 3*T*T) // probabilities p, then dp and ds, of one (b, h); the shifts
+		p, dp, sh := p[:T*T], p[T*T:2*T*T], p[2*T*T:]
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/H, bh%H
 			q := qs[b*T*3*D+h*Dh:] // q_0, k_0 = q[D:], v_0 = q[2D:]; row stride 3D
@@ -86,13 +90,16 @@ func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B
 			o := os[b*T*D+h*Dh:]
 			l := ls[bh*T : (bh+1)*T]
 			attnGemm(s, false, true, T, T, Dh, scale, q, 3*D, q[D:], 3*D, p, T)
-			for t := range T {
-				expShiftSlice(p[t*T:(t+1)*T], l[t])
+			for t, lt := range l {
+				for u := range T {
+					sh[t*T+u] = lt
+				}
 			}
+			expSubSlice(p, sh)                                                // p_tu = exp(s_tu - lse_t), one pass over the (b, h) block
 			attnGemm(s, true, false, T, Dh, T, 1, p, T, do, D, dq[2*D:], 3*D) // dv = p^T dout
 			attnGemm(s, false, true, T, T, Dh, 1, do, D, q[2*D:], 3*D, dp, T) // dp = dout v^T
 			for t := range T {
-				delta := dot(do[t*D:t*D+Dh], o[t*D:t*D+Dh])
+				delta := dotHead(dot, do[t*D:t*D+Dh], o[t*D:t*D+Dh])
 				pr, dr := p[t*T:(t+1)*T], dp[t*T:(t+1)*T]
 				for u, pv := range pr {
 					dr[u] = pv * (dr[u] - delta) * scale // ds / sqrt(Dh)
@@ -118,4 +125,19 @@ func softmaxRow(x []float32) float32 {
 		x[i] *= inv
 	}
 	return m + float32(math.Log(float64(z)))
+}
+
+// dotHead is x . y for a head's slices: the vector dot when a head is at
+// least 32 wide, a plain loop below (where the vector tail copies cost more
+// than the loop).
+func dotHead(dot func(x, y []float32) float32, x, y []float32) float32 {
+	if len(x) >= 32 {
+		return dot(x, y)
+	}
+	y = y[:len(x)]
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
 }

@@ -1,0 +1,82 @@
+//go:build goexperiment.simd && amd64
+
+package cpu
+
+// Tiny products (the attention of a few tokens: m, n <= 16) without packing:
+// one AVX-512 vector per row of C, op(B) copied into 16-lane rows. The packed
+// path spends about a microsecond on such a product (panels, a padded tile,
+// its copy-out), 1 GFLOP/s on the 7-token attention of the digits default.
+
+import "simd/archsimd"
+
+// sgemmTinyMax bounds m and n of sgemmTiny512; sgemmTinyK bounds k.
+const (
+	sgemmTinyMax = 16
+	sgemmTinyK   = 256
+)
+
+// sgemmTiny512 computes p (m, n <= 16, k <= sgemmTinyK, alpha != 0) into C:
+// row i of alpha op(A) op(B) summed over k in order (one FMA per term), then
+// scaled by alpha, then beta C added (beta = 0: C is not read).
+func sgemmTiny512(p *sgemmProb, s *sgemmScratch) {
+	m, n, k := p.m, p.n, p.k
+	s.b = sgemmGrow(s.b, k*16+16*16)
+	bt, ct := s.b[:k*16], s.b[k*16:k*16+256]
+	for q := range k {
+		row := bt[q*16 : q*16+n]
+		if p.transB {
+			for j := range row {
+				row[j] = p.b[j*p.ldb+q]
+			}
+		} else {
+			copy(row, p.b[q*p.ldb:q*p.ldb+n])
+		}
+	}
+	ai, aq := p.lda, 1 // A(i, q) at a[i*ai + q*aq]
+	if p.transA {
+		ai, aq = 1, p.lda
+	}
+	sgemmTinyRows(m, k, p.a, ai, aq, bt, ct)
+	for i := range m {
+		c, t := p.c[i*p.ldc:i*p.ldc+n], ct[i*16:i*16+n]
+		switch p.beta {
+		case 0:
+			for j, v := range t {
+				c[j] = p.alpha * v
+			}
+		default:
+			for j, v := range t {
+				c[j] = p.alpha*v + p.beta*c[j]
+			}
+		}
+	}
+}
+
+// sgemmTinyRows sets ct[i*16+j] = sum_{q<k} a[i*ai+q*aq] bt[q*16+j] for
+// i < m, j < 16, four rows at a time (rows past m repeat row m-1).
+func sgemmTinyRows(m, k int, a []float32, ai, aq int, bt, ct []float32) {
+	bt, ct = bt[:k*16], ct[:256]
+	for i0 := 0; i0 < m; i0 += 4 {
+		i1, i2, i3 := min(i0+1, m-1), min(i0+2, m-1), min(i0+3, m-1)
+		o0, o1, o2, o3 := i0*ai, i1*ai, i2*ai, i3*ai
+		var c0, c1, c2, c3 archsimd.Float32x16
+		for q := range k {
+			b := archsimd.LoadFloat32x16Slice(bt[q*16:])
+			c0 = archsimd.BroadcastFloat32x16(a[o0+q*aq]).MulAdd(b, c0)
+			c1 = archsimd.BroadcastFloat32x16(a[o1+q*aq]).MulAdd(b, c1)
+			c2 = archsimd.BroadcastFloat32x16(a[o2+q*aq]).MulAdd(b, c2)
+			c3 = archsimd.BroadcastFloat32x16(a[o3+q*aq]).MulAdd(b, c3)
+		}
+		c0.StoreSlice(ct[i0*16:])
+		if i0+1 < m {
+			c1.StoreSlice(ct[(i0+1)*16:])
+		}
+		if i0+2 < m {
+			c2.StoreSlice(ct[(i0+2)*16:])
+		}
+		if i0+3 < m {
+			c3.StoreSlice(ct[(i0+3)*16:])
+		}
+	}
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
+}
