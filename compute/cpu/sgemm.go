@@ -36,6 +36,10 @@ const (
 	sgemmMC = 192
 	sgemmNC = 2048
 
+	// The widest row stride (elements) at which strided reads a transposed A
+	// or a B in place.
+	sgemmDirectLD = 128
+
 	// Problems with m, n or k below this use the unpacked dot/axpy paths.
 	sgemmSmall = 5
 )
@@ -58,10 +62,10 @@ type sgemmImpl struct {
 	// (i, p) at a[i*sgemmKC+p], k <= sgemmKC. Packing A that way is a plain copy
 	// when A is not transposed.
 	kernelRowA func(k int, a, b, c []float32, ldc int, mode int, beta float32)
-	// kernelA, if not nil, is kernel reading a non-transposed A in place
-	// (element (i, p) at a[i*lda+p], any k >= 1): used for alpha = 1, so
-	// that full row panels of A need no packing.
-	kernelA func(k int, a []float32, lda int, b, c []float32, ldc int, mode int, beta float32)
+	// kernelAB, if not nil, is kernel reading A and B in place: A(i, p) at
+	// a[i*ars+p*aks], B(p, j) at b[p*bks+j], any k >= 1. Then products are
+	// computed by strided, which packs only what it must.
+	kernelAB func(k int, a []float32, ars, aks int, b []float32, bks int, c []float32, ldc int, mode int, beta float32)
 	// packSmallK: use the packed path (not smallK) for k < sgemmSmall.
 	packSmallK bool
 	// large, if not nil, computes products with n, k >= sgemmSmall instead
@@ -380,6 +384,10 @@ func (impl *sgemmImpl) solve(p *sgemmProb, s *sgemmScratch) {
 		impl.smallK(p, s)
 		return
 	}
+	if impl.kernelAB != nil {
+		impl.strided(p, s)
+		return
+	}
 	impl.packed(p, s)
 }
 
@@ -408,7 +416,6 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 	ncMax := ceilDiv(sgemmNC, nr) * nr
 	kcMax := min(sgemmKC, k+k&1)
 	rowA := !p.transA && impl.kernelRowA != nil
-	direct := rowA && p.alpha == 1 && impl.kernelA != nil
 	kernel, astride := impl.kernel, kcMax // A panel layout
 	if rowA {
 		kernel, astride = impl.kernelRowA, sgemmKC
@@ -434,15 +441,9 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 			sgemmPackB(p.transB, p.b, p.ldb, p0, j0, kc, nc, nr, s.b)
 			for i0 := 0; i0 < m; i0 += mcMax {
 				mc := min(mcMax, m-i0)
-				switch {
-				case direct:
-					// Only a last, partial row panel is packed (to s.a's first panel).
-					if rem := mc % mr; rem != 0 {
-						sgemmPackARows(p.a, p.lda, i0+mc-rem, p0, rem, kc, mr, p.alpha, s.a)
-					}
-				case rowA:
+				if rowA {
 					sgemmPackARows(p.a, p.lda, i0, p0, mc, kc, mr, p.alpha, s.a)
-				default:
+				} else {
 					sgemmPackA(p.transA, p.a, p.lda, i0, p0, mc, kc, mr, p.alpha, s.a)
 				}
 				for jr := 0; jr < nc; jr += nr {
@@ -453,31 +454,123 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 						if rowA {
 							ast = sgemmKC
 						}
+						ap := s.a[ir*ast : (ir+mr)*ast]
 						mm := min(mr, mc-ir)
 						coff := (i0+ir)*p.ldc + j0 + jr
-						var ap, ain []float32 // packed panel, or A in place
-						switch {
-						case direct && mm == mr:
-							ain = p.a[(i0+ir)*p.lda+p0:]
-						case direct:
-							ap = s.a[:mr*ast]
-						default:
-							ap = s.a[ir*ast : (ir+mr)*ast]
-						}
 						if mm == mr && nn == nr {
-							if ain != nil {
-								impl.kernelA(kc, ain, p.lda, bp, p.c[coff:], p.ldc, mode, beta)
-							} else {
-								kernel(kp, ap, bp, p.c[coff:], p.ldc, mode, beta)
-							}
+							kernel(kp, ap, bp, p.c[coff:], p.ldc, mode, beta)
 							continue
 						}
 						t := s.t
-						if ain != nil {
-							impl.kernelA(kc, ain, p.lda, bp, t, nr, sgemmSet, 0)
-						} else {
-							kernel(kp, ap, bp, t, nr, sgemmSet, 0)
+						kernel(kp, ap, bp, t, nr, sgemmSet, 0)
+						for i := 0; i < mm; i++ {
+							crow := p.c[coff+i*p.ldc : coff+i*p.ldc+nn]
+							trow := t[i*nr : i*nr+nn]
+							switch mode {
+							case sgemmSet:
+								copy(crow, trow)
+							case sgemmAdd:
+								for j, v := range trow {
+									crow[j] += v
+								}
+							default:
+								for j, v := range trow {
+									crow[j] = v + beta*crow[j]
+								}
+							}
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// strided is packed for an implementation with kernelAB: the kernel reads
+// op(A) in place when alpha is 1 (rows or, for a transposed A at most
+// sgemmDirectLD wide, columns of A) and B in place when it is not transposed
+// and at most sgemmDirectLD wide; only the rest, and a last, partial row
+// panel of A or column panel of B, are packed. The blocking (KC, MC, NC) and the kernels' order of summation are
+// those of packed.
+func (impl *sgemmImpl) strided(p *sgemmProb, s *sgemmScratch) {
+	mr, nr := impl.mr, impl.nr
+	m, n, k := p.m, p.n, p.k
+	mcMax := ceilDiv(sgemmMC, mr) * mr
+	ncMax := ceilDiv(sgemmNC, nr) * nr
+	kcMax := min(sgemmKC, k+k&1)
+	// In place when a depth step stays within a few cache lines (measured:
+	// with strides of 1 KB and more, each depth step touching another page,
+	// packing is faster).
+	directA := p.alpha == 1 && (!p.transA || p.lda <= sgemmDirectLD)
+	directB := !p.transB && p.ldb <= sgemmDirectLD
+	s.a = sgemmGrow(s.a, min(mcMax, ceilDiv(m, mr)*mr)*kcMax)
+	s.b = sgemmGrow(s.b, min(ncMax, ceilDiv(n, nr)*nr)*kcMax)
+	s.t = sgemmGrow(s.t, mr*nr)
+	for j0 := 0; j0 < n; j0 += ncMax {
+		nc := min(ncMax, n-j0)
+		for p0 := 0; p0 < k; p0 += sgemmKC {
+			kc := min(sgemmKC, k-p0)
+			kp := kc + kc&1 // packed panels' depth
+			mode, beta := sgemmAdd, float32(1)
+			if p0 == 0 {
+				switch p.beta {
+				case 0:
+					mode = sgemmSet
+				case 1:
+				default:
+					mode, beta = sgemmScale, p.beta
+				}
+			}
+			// Packed B panels: all of them, or only a partial last one (at s.b[0]).
+			nFull := nc / nr * nr
+			switch {
+			case !directB:
+				sgemmPackB(p.transB, p.b, p.ldb, p0, j0, kc, nc, nr, s.b)
+			case nFull < nc:
+				sgemmPackB(false, p.b, p.ldb, p0, j0+nFull, kc, nc-nFull, nr, s.b)
+			}
+			for i0 := 0; i0 < m; i0 += mcMax {
+				mc := min(mcMax, m-i0)
+				mFull := mc / mr * mr
+				switch {
+				case !directA:
+					sgemmPackA(p.transA, p.a, p.lda, i0, p0, mc, kc, mr, p.alpha, s.a)
+				case mFull < mc:
+					sgemmPackA(p.transA, p.a, p.lda, i0+mFull, p0, mc-mFull, kc, mr, p.alpha, s.a)
+				}
+				for jr := 0; jr < nc; jr += nr {
+					nn := min(nr, nc-jr)
+					var b []float32
+					bks := nr
+					switch {
+					case directB && nn == nr:
+						b, bks = p.b[p0*p.ldb+j0+jr:], p.ldb
+					case directB:
+						b = s.b[:nr*kp]
+					default:
+						b = s.b[jr*kp : (jr+nr)*kp]
+					}
+					for ir := 0; ir < mc; ir += mr {
+						mm := min(mr, mc-ir)
+						var a []float32
+						ars, aks := 1, mr // a packed panel: (i, p) at p*mr + i
+						switch {
+						case directA && mm == mr && p.transA:
+							a, ars, aks = p.a[p0*p.lda+i0+ir:], 1, p.lda
+						case directA && mm == mr:
+							a, ars, aks = p.a[(i0+ir)*p.lda+p0:], p.lda, 1
+						case directA:
+							a = s.a[:mr*kp]
+						default:
+							a = s.a[ir*kp : (ir+mr)*kp]
+						}
+						coff := (i0+ir)*p.ldc + j0 + jr
+						if mm == mr && nn == nr {
+							impl.kernelAB(kc, a, ars, aks, b, bks, p.c[coff:], p.ldc, mode, beta)
+							continue
+						}
+						t := s.t
+						impl.kernelAB(kc, a, ars, aks, b, bks, t, nr, sgemmSet, 0)
 						for i := 0; i < mm; i++ {
 							crow := p.c[coff+i*p.ldc : coff+i*p.ldc+nn]
 							trow := t[i*nr : i*nr+nn]

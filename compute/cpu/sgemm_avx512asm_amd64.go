@@ -21,7 +21,7 @@ package cpu
 //		for j := 0; j < 32; j++ {
 //			var s float32
 //			for p := 0; p < k; p++ {
-//				s += a[i*ars/4+p*aks/4] * b[p*32+j] // one FMA per p, in order of p
+//				s += a[i*ars/4+p*aks/4] * b[p*bks/4+j] // one FMA per p, in order of p
 //			}
 //			c[i*ldc+j] = s                  // mode sgemmSet
 //			c[i*ldc+j] += s                 // mode sgemmAdd
@@ -29,18 +29,27 @@ package cpu
 //		}
 //	}
 //
-// with ars and aks the A row stride and depth step in bytes. k >= 1.
+// with ars and aks the A row stride and depth step and bks the B depth step,
+// in bytes. k >= 1.
 //
 //go:noescape
-func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
+func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks, bks uintptr)
 
-// sgemmKernel12x16Asm is sgemmKernel12x32Asm for 16 columns (b[p*16+j]).
+// sgemmKernel12x16Asm is sgemmKernel12x32Asm for 16 columns.
 //
 //go:noescape
-func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
+func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks, bks uintptr)
 
 var sgemmAsm512Impl = &sgemmImpl{name: "avx512-asm", mr: 12, nr: 32, packSmallK: true,
-	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, kernelA: sgemmKernelAsm32A, narrow: sgemmAsm512x16Impl,
+	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, kernelAB: sgemmKernelAsm32AB, narrow: sgemmAsm512x16Impl,
+	tiny: sgemmTiny512, tinyMax: sgemmTinyMax, tinyK: sgemmTinyK,
+	dot: sgemmDot512, axpy: sgemmAxpy512,
+	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
+
+// sgemmAsm512PackedImpl is sgemmAsm512Impl with every operand packed (the
+// packed path; for the tests and the benchmarks beside the strided one).
+var sgemmAsm512PackedImpl = &sgemmImpl{name: "avx512-asm-packed", mr: 12, nr: 32, packSmallK: true,
+	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, narrow: sgemmAsm512x16Impl,
 	tiny: sgemmTiny512, tinyMax: sgemmTinyMax, tinyK: sgemmTinyK,
 	dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
@@ -48,7 +57,7 @@ var sgemmAsm512Impl = &sgemmImpl{name: "avx512-asm", mr: 12, nr: 32, packSmallK:
 // sgemmAsm512x16Impl serves products with at most 16 columns (the attention
 // scores and outputs of narrow heads), which would fill half a 32-wide tile.
 var sgemmAsm512x16Impl = &sgemmImpl{name: "avx512-asm-x16", mr: 12, nr: 16, packSmallK: true,
-	kernel: sgemmKernelAsm16, kernelRowA: sgemmKernelAsm16Row, kernelA: sgemmKernelAsm16A,
+	kernel: sgemmKernelAsm16, kernelRowA: sgemmKernelAsm16Row, kernelAB: sgemmKernelAsm16AB,
 	tiny: sgemmTiny512, tinyMax: sgemmTinyMax, tinyK: sgemmTinyK,
 	dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
@@ -71,39 +80,41 @@ func sgemmAsmCheck(k int, a, b, c []float32, ldc, nr int, rowA bool) {
 
 func sgemmKernelAsm32(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	sgemmAsmCheck(k, a, b, c, ldc, 32, false)
-	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4)
+	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4, 32*4)
 }
 
 func sgemmKernelAsm32Row(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	sgemmAsmCheck(k, a, b, c, ldc, 32, true)
-	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4)
+	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4, 32*4)
 }
 
 func sgemmKernelAsm16(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	sgemmAsmCheck(k, a, b, c, ldc, 16, false)
-	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4)
+	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4, 16*4)
 }
 
 func sgemmKernelAsm16Row(k int, a, b, c []float32, ldc int, mode int, beta float32) {
 	sgemmAsmCheck(k, a, b, c, ldc, 16, true)
-	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4)
+	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4, 16*4)
 }
 
-func sgemmAsmCheckA(k int, a []float32, lda int, b, c []float32, ldc, nr int) {
-	if k <= 0 || k > lda {
-		panic("sgemm: kernel depth must be positive and at most lda")
+// sgemmAsmStrided runs kern on A and B in place: A(i, p) at a[i*ars+p*aks],
+// B(p, j) at b[p*bks+j] (strides in elements), for the full 12 x nr tile.
+func sgemmAsmStrided(kern func(int, *float32, *float32, *float32, int, int, float32, uintptr, uintptr, uintptr), nr int,
+	k int, a []float32, ars, aks int, b []float32, bks int, c []float32, ldc, mode int, beta float32) {
+	if k <= 0 {
+		panic("sgemm: kernel depth must be positive")
 	}
-	_ = a[11*lda+k-1]
-	_ = b[nr*k-1]
+	_ = a[11*ars+(k-1)*aks]
+	_ = b[(k-1)*bks+nr-1]
 	_ = c[11*ldc+nr-1]
+	kern(k, &a[0], &b[0], &c[0], ldc, mode, beta, uintptr(ars)*4, uintptr(aks)*4, uintptr(bks)*4)
 }
 
-func sgemmKernelAsm32A(k int, a []float32, lda int, b, c []float32, ldc int, mode int, beta float32) {
-	sgemmAsmCheckA(k, a, lda, b, c, ldc, 32)
-	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, uintptr(lda)*4, 4)
+func sgemmKernelAsm32AB(k int, a []float32, ars, aks int, b []float32, bks int, c []float32, ldc, mode int, beta float32) {
+	sgemmAsmStrided(sgemmKernel12x32Asm, 32, k, a, ars, aks, b, bks, c, ldc, mode, beta)
 }
 
-func sgemmKernelAsm16A(k int, a []float32, lda int, b, c []float32, ldc int, mode int, beta float32) {
-	sgemmAsmCheckA(k, a, lda, b, c, ldc, 16)
-	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, uintptr(lda)*4, 4)
+func sgemmKernelAsm16AB(k int, a []float32, ars, aks int, b []float32, bks int, c []float32, ldc, mode int, beta float32) {
+	sgemmAsmStrided(sgemmKernel12x16Asm, 16, k, a, ars, aks, b, bks, c, ldc, mode, beta)
 }

@@ -10,7 +10,8 @@
 //
 // Registers: SI, R11, R12, R13 point at rows 0, 3, 6, 9 of the A panel at the
 // current depth, BX is the A row stride, R10 the A depth step (both in bytes);
-// DI walks the B panel, DX is C, R8 the C row stride in bytes, CX counts k.
+// DI walks B, R9 is its depth step in bytes (R9 then holds the store mode);
+// DX is C, R8 the C row stride in bytes, CX counts k.
 // Z0-Z11 accumulate columns 0-15 of rows 0-11, Z16-Z27 columns 16-31;
 // Z28, Z29 hold a row of B, Z30, Z31 the broadcasts. Z15 (X15, the Go ABI's
 // zero register) is not touched.
@@ -39,6 +40,7 @@
 	SHLQ $2, R8; \
 	MOVQ ars+56(FP), BX; \
 	MOVQ aks+64(FP), R10; \
+	MOVQ bks+72(FP), R9; \
 	LEAQ (SI)(BX*2), R11; \
 	ADDQ BX, R11; \
 	LEAQ (R11)(BX*2), R12; \
@@ -52,8 +54,8 @@
 	ADDQ R10, R12; \
 	ADDQ R10, R13
 
-// func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
-TEXT ·sgemmKernel12x32Asm(SB), NOSPLIT, $0-72
+// func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks, bks uintptr)
+TEXT ·sgemmKernel12x32Asm(SB), NOSPLIT, $0-80
 	LOADARGS
 	VPXORD Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -94,7 +96,7 @@ loop32:
 	ROW32((R13), Z31, Z9, Z25)
 	ROW32((R13)(BX*1), Z30, Z10, Z26)
 	ROW32((R13)(BX*2), Z31, Z11, Z27)
-	ADDQ $128, DI
+	ADDQ R9, DI
 	ADVANCEA
 	DECQ CX
 	JNZ loop32
@@ -150,8 +152,8 @@ scale32:
 	VZEROUPPER
 	RET
 
-// func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks uintptr)
-TEXT ·sgemmKernel12x16Asm(SB), NOSPLIT, $0-72
+// func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks, bks uintptr)
+TEXT ·sgemmKernel12x16Asm(SB), NOSPLIT, $0-80
 	LOADARGS
 	VPXORD Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -179,7 +181,7 @@ loop16:
 	ROW16((R13), Z31, Z9)
 	ROW16((R13)(BX*1), Z30, Z10)
 	ROW16((R13)(BX*2), Z31, Z11)
-	ADDQ $64, DI
+	ADDQ R9, DI
 	ADVANCEA
 	DECQ CX
 	JNZ loop16

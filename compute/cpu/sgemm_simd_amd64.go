@@ -60,7 +60,7 @@ func sgemmImpls() []*sgemmImpl {
 		l = append(l, sgemmAVX2Impl, sgemmAVX2x16Impl)
 	}
 	if archsimd.X86.AVX512() && archsimd.X86.FMA() {
-		l = append(l, sgemmAVX512Impl, sgemmAsm512Impl, sgemmAsm512x16Impl)
+		l = append(l, sgemmAVX512Impl, sgemmAsm512Impl, sgemmAsm512PackedImpl, sgemmAsm512x16Impl)
 	}
 	return l
 }
