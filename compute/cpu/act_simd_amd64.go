@@ -52,6 +52,10 @@ func geluSlice(ys, xs []float32) {
 	n := len(xs)
 	ys = ys[:n]
 	i := 0
+	if actSIMD512 {
+		i = n &^ 15
+		gelu16(ys, xs, i)
+	}
 	if actSIMD {
 		one := archsimd.BroadcastFloat32x8(1)
 		for ; i+8 <= n; i += 8 {
@@ -68,6 +72,10 @@ func geluBackwardSlice(dxs, dys, xs []float32) {
 	n := len(xs)
 	dxs, dys = dxs[:n], dys[:n]
 	i := 0
+	if actSIMD512 {
+		i = n &^ 15
+		geluBackward16(dxs, dys, xs, i)
+	}
 	if actSIMD {
 		one := archsimd.BroadcastFloat32x8(1)
 		for ; i+8 <= n; i += 8 {

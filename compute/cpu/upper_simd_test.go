@@ -3,6 +3,8 @@
 package cpu
 
 import (
+	"math"
+	"math/rand"
 	"simd/archsimd"
 	"testing"
 )
@@ -58,5 +60,28 @@ func BenchmarkSoftmaxRow(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1024, "ns/row")
 		})
+	}
+}
+
+// TestGelu16Matches8 checks that the 16-lane GELU loops give the 8-lane
+// loops' bits, so that results do not depend on where a parallel loop splits.
+func TestGelu16Matches8(t *testing.T) {
+	if !actSIMD512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewSource(3))
+	n := 1<<12 + 13
+	xs, dys := actInputs(rng, n), actInputs(rng, n)
+	y16, y8, d16, d8 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	geluSlice(y16, xs)
+	geluBackwardSlice(d16, dys, xs)
+	actSIMD512 = false
+	defer func() { actSIMD512 = true }()
+	geluSlice(y8, xs)
+	geluBackwardSlice(d8, dys, xs)
+	for i := range xs {
+		if math.Float32bits(y16[i]) != math.Float32bits(y8[i]) || math.Float32bits(d16[i]) != math.Float32bits(d8[i]) {
+			t.Fatalf("x=%g: gelu %v (16 lanes) vs %v (8), backward %v vs %v", xs[i], y16[i], y8[i], d16[i], d8[i])
+		}
 	}
 }
