@@ -108,20 +108,8 @@ func (be *Backend) LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, s
 			for r := b * T; r < (b+1)*T; r++ {
 				xr, dyr, dxr := xs[r*D:(r+1)*D], dys[r*D:(r+1)*D], dxs[r*D:(r+1)*D]
 				mu, rstdr := ms[r], rs[r]
-				var sg, sgx float64
-				for j := 0; j < D; j++ {
-					xh := (xr[j] - mu) * rstdr
-					dshr[j] += dyr[j]
-					dscr[j] += dyr[j] * xh
-					g[j] = dyr[j] * (1 + scr[j])
-					sg += float64(g[j])
-					sgx += float64(g[j]) * float64(xh)
-				}
-				mg, mgx := float32(sg/float64(D)), float32(sgx/float64(D))
-				for j := 0; j < D; j++ {
-					xh := (xr[j] - mu) * rstdr
-					dxr[j] += rstdr * (g[j] - mg - xh*mgx)
-				}
+				sg, sgx := lnBackRow(dshr, dscr, g, dyr, xr, scr, mu, rstdr)
+				lnBackDx(dxr, g, xr, mu, rstdr, float32(sg/float64(D)), float32(sgx/float64(D)))
 			}
 		}
 	})

@@ -14,3 +14,9 @@ func modRow(y, x, shift, scale []float32, mu, rstd float32) {
 func gatedAdd(x, g, y []float32)                     { gatedAddScalar(x, g, y) }
 func gatedBack(dg, dy, g, dx, y []float32)           { gatedBackScalar(dg, dy, g, dx, y) }
 func adamWSlice(p, g, m, v []float32, c adamWConsts) { adamWScalar(p, g, m, v, c) }
+func lnBackRow(dsh, dsc, g, dy, x, sc []float32, mu, rstd float32) (float64, float64) {
+	return lnBackRowScalar(dsh, dsc, g, dy, x, sc, mu, rstd)
+}
+func lnBackDx(dx, g, x []float32, mu, rstd, mg, mgx float32) {
+	lnBackDxScalar(dx, g, x, mu, rstd, mg, mgx)
+}

@@ -83,3 +83,28 @@ func adamWScalar(p, g, m, v []float32, c adamWConsts) {
 		p[i] -= c.lr * (c.wd*p[i] + (mi/c.bc1)/(float32(math.Sqrt(float64(vi/c.bc2)))+c.eps))
 	}
 }
+
+// lnBackRowScalar is the spec of lnBackRow (the sums in order).
+func lnBackRowScalar(dsh, dsc, g, dy, x, sc []float32, mu, rstd float32) (float64, float64) {
+	n := len(g)
+	dsh, dsc, dy, x, sc = dsh[:n], dsc[:n], dy[:n], x[:n], sc[:n]
+	var sg, sgx float64
+	for j := range g {
+		xh := (x[j] - mu) * rstd
+		dsh[j] += dy[j]
+		dsc[j] += dy[j] * xh
+		g[j] = dy[j] * (1 + sc[j])
+		sg += float64(g[j])
+		sgx += float64(g[j]) * float64(xh)
+	}
+	return sg, sgx
+}
+
+// lnBackDxScalar is the spec of lnBackDx.
+func lnBackDxScalar(dx, g, x []float32, mu, rstd, mg, mgx float32) {
+	g, x = g[:len(dx)], x[:len(dx)]
+	for j := range dx {
+		xh := (x[j] - mu) * rstd
+		dx[j] += rstd * (g[j] - mg - xh*mgx)
+	}
+}

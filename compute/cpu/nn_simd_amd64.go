@@ -173,3 +173,55 @@ func adamWSlice(p, g, m, v []float32, c adamWConsts) {
 	}
 	adamWScalar(p[j:], g[j:], m[j:], v[j:], c)
 }
+
+// lnBackRow is the first loop of LayerNormModBackward over one row: with
+// xh = (x[j]-mu)*rstd, it adds dy[j] to dsh[j] and dy[j]*xh to dsc[j], sets
+// g[j] = dy[j]*(1+sc[j]) and returns sum_j g[j] and sum_j g[j]*xh in float64
+// (in the lanes of sumF64); the float32 operations are lnBackRowScalar's.
+func lnBackRow(dsh, dsc, g, dy, x, sc []float32, mu, rstd float32) (float64, float64) {
+	n := len(g)
+	dsh, dsc, dy, x, sc = dsh[:n], dsc[:n], dy[:n], x[:n], sc[:n]
+	j := 0
+	var t [8]float64
+	if actSIMD {
+		m, r, one := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(rstd), archsimd.BroadcastFloat32x8(1)
+		var s0, s1, q0, q1 archsimd.Float64x4
+		for ; j+8 <= n; j += 8 {
+			d := archsimd.LoadFloat32x8Slice(dy[j:])
+			xh := archsimd.LoadFloat32x8Slice(x[j:]).Sub(m).Mul(r)
+			archsimd.LoadFloat32x8Slice(dsh[j:]).Add(d).StoreSlice(dsh[j:])
+			archsimd.LoadFloat32x8Slice(dsc[j:]).Add(d.Mul(xh)).StoreSlice(dsc[j:])
+			gv := d.Mul(one.Add(archsimd.LoadFloat32x8Slice(sc[j:])))
+			gv.StoreSlice(g[j:])
+			g0, g1 := gv.GetLo().ConvertToFloat64(), gv.GetHi().ConvertToFloat64()
+			s0, s1 = s0.Add(g0), s1.Add(g1)
+			q0 = q0.Add(g0.Mul(xh.GetLo().ConvertToFloat64()))
+			q1 = q1.Add(g1.Mul(xh.GetHi().ConvertToFloat64()))
+		}
+		s0.Add(s1).StoreSlice(t[:])
+		q0.Add(q1).StoreSlice(t[4:])
+		archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
+	}
+	sg, sgx := (t[0]+t[1])+(t[2]+t[3]), (t[4]+t[5])+(t[6]+t[7])
+	a, b := lnBackRowScalar(dsh[j:], dsc[j:], g[j:], dy[j:], x[j:], sc[j:], mu, rstd)
+	return sg + a, sgx + b
+}
+
+// lnBackDx sets dx[j] += rstd*(g[j] - mg - xh*mgx), xh = (x[j]-mu)*rstd, the
+// operations of lnBackDxScalar.
+func lnBackDx(dx, g, x []float32, mu, rstd, mg, mgx float32) {
+	n := len(dx)
+	g, x = g[:n], x[:n]
+	j := 0
+	if actSIMD {
+		m, r := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(rstd)
+		a, b := archsimd.BroadcastFloat32x8(mg), archsimd.BroadcastFloat32x8(mgx)
+		for ; j+8 <= n; j += 8 {
+			xh := archsimd.LoadFloat32x8Slice(x[j:]).Sub(m).Mul(r)
+			u := archsimd.LoadFloat32x8Slice(g[j:]).Sub(a).Sub(xh.Mul(b))
+			archsimd.LoadFloat32x8Slice(dx[j:]).Add(r.Mul(u)).StoreSlice(dx[j:])
+		}
+		archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
+	}
+	lnBackDxScalar(dx[j:], g[j:], x[j:], mu, rstd, mg, mgx)
+}

@@ -95,6 +95,28 @@ func TestRowOpsMatchScalar(t *testing.T) {
 		same("gatedBack dg", n, dg1, dg2)
 		same("gatedBack dy", n, dy1, dy2)
 
+		dsh1, dsc1 := vec(n, 1), vec(n, 1)
+		dsh2, dsc2 := append([]float32(nil), dsh1...), append([]float32(nil), dsc1...)
+		g1, g2 := make([]float32, n), make([]float32, n)
+		dyv := vec(n, 1)
+		sgA, sgxA := lnBackRow(dsh1, dsc1, g1, dyv, x, sc, float32(mu), 0.7)
+		sgB, sgxB := lnBackRowScalar(dsh2, dsc2, g2, dyv, x, sc, float32(mu), 0.7)
+		same("lnBackRow dshift", n, dsh1, dsh2)
+		same("lnBackRow dscale", n, dsc1, dsc2)
+		same("lnBackRow g", n, g1, g2)
+		mag := 0.0
+		for j := range g1 {
+			mag += math.Abs(float64(g1[j])) * (1 + math.Abs(float64(x[j])))
+		}
+		if math.Abs(sgA-sgB) > 1e-13*mag || math.Abs(sgxA-sgxB) > 1e-13*mag*10 {
+			t.Fatalf("lnBackRow sums (n=%d): %v, %v; scalar %v, %v", n, sgA, sgxA, sgB, sgxB)
+		}
+		dx1 := vec(n, 1)
+		dx2 := append([]float32(nil), dx1...)
+		lnBackDx(dx1, g1, x, float32(mu), 0.7, 0.3, -0.2)
+		lnBackDxScalar(dx2, g1, x, float32(mu), 0.7, 0.3, -0.2)
+		same("lnBackDx", n, dx1, dx2)
+
 		c := adamWConsts{b1: 0.9, b2: 0.999, lr: 3e-4, wd: 0.01, eps: 1e-8, gscale: 0.5, bc1: 0.19, bc2: 0.002}
 		p1, p2 := vec(n, 1), []float32(nil)
 		p2 = append(p2, p1...)
