@@ -23,7 +23,7 @@ func attnGemm(s *sgemmScratch, transA, transB bool, m, n, k int, alpha float32,
 	a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	p := sgemmProb{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
-	if impl := sgemmCur; impl.tiny != nil && m <= impl.tinyMax && n <= impl.tinyMax && k >= 1 && k <= impl.tinyK && alpha != 0 {
+	if impl := sgemmCur; impl.tiny != nil && m <= impl.tinyM && n <= impl.tinyN && k >= 1 && k <= impl.tinyK && alpha != 0 {
 		impl.tiny(&p, s)
 		return
 	}

@@ -14,7 +14,7 @@ func TestAttnGemmSmall(t *testing.T) {
 	rng := rand.New(rand.NewSource(13))
 	s := new(sgemmScratch)
 	for _, c := range []struct{ m, n, k int }{
-		{7, 7, 24}, {7, 24, 7}, {16, 16, 32}, {16, 32, 16}, {1, 1, 1}, {3, 16, 5}, {16, 2, 128}, {13, 11, 200}, {17, 9, 8}, {5, 5, 300},
+		{7, 7, 24}, {7, 24, 7}, {16, 16, 32}, {16, 32, 16}, {1, 1, 1}, {3, 16, 5}, {16, 2, 128}, {13, 11, 200}, {17, 9, 8}, {5, 5, 300}, {9, 33, 7}, {16, 17, 3}, {6, 31, 40},
 	} {
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 			ta, tb := tr[0], tr[1]

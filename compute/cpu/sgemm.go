@@ -83,10 +83,10 @@ type sgemmImpl struct {
 	skinny  [5]func(k int, s *[4][]float32, x []float32, ldx int, out *[4][32]float32)
 	dotRows [5]func(x []float32, ys *[4][]float32, out *[4]float32)
 
-	// tiny, if not nil, computes products with m, n <= tinyMax and k <=
-	// tinyK without packing (attnGemm uses it).
-	tiny           func(p *sgemmProb, s *sgemmScratch)
-	tinyMax, tinyK int
+	// tiny, if not nil, computes products with m <= tinyM, n <= tinyN and
+	// k <= tinyK without packing (attnGemm uses it).
+	tiny                func(p *sgemmProb, s *sgemmScratch)
+	tinyM, tinyN, tinyK int
 
 	// narrow, if not nil, is used instead for products with at most
 	// narrow.nr columns (a wide tile would be mostly padding).

@@ -42,7 +42,7 @@ func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, a
 
 var sgemmAsm512Impl = &sgemmImpl{name: "avx512-asm", mr: 12, nr: 32, packSmallK: true,
 	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, kernelAB: sgemmKernelAsm32AB, narrow: sgemmAsm512x16Impl,
-	tiny: sgemmTiny512, tinyMax: sgemmTinyMax, tinyK: sgemmTinyK,
+	tiny: sgemmTiny512, tinyM: sgemmTinyM, tinyN: sgemmTinyN, tinyK: sgemmTinyK,
 	dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
 
@@ -50,7 +50,7 @@ var sgemmAsm512Impl = &sgemmImpl{name: "avx512-asm", mr: 12, nr: 32, packSmallK:
 // packed path; for the tests and the benchmarks beside the strided one).
 var sgemmAsm512PackedImpl = &sgemmImpl{name: "avx512-asm-packed", mr: 12, nr: 32, packSmallK: true,
 	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, narrow: sgemmAsm512x16Impl,
-	tiny: sgemmTiny512, tinyMax: sgemmTinyMax, tinyK: sgemmTinyK,
+	tiny: sgemmTiny512, tinyM: sgemmTinyM, tinyN: sgemmTinyN, tinyK: sgemmTinyK,
 	dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
 
@@ -58,7 +58,7 @@ var sgemmAsm512PackedImpl = &sgemmImpl{name: "avx512-asm-packed", mr: 12, nr: 32
 // scores and outputs of narrow heads), which would fill half a 32-wide tile.
 var sgemmAsm512x16Impl = &sgemmImpl{name: "avx512-asm-x16", mr: 12, nr: 16, packSmallK: true,
 	kernel: sgemmKernelAsm16, kernelRowA: sgemmKernelAsm16Row, kernelAB: sgemmKernelAsm16AB,
-	tiny: sgemmTiny512, tinyMax: sgemmTinyMax, tinyK: sgemmTinyK,
+	tiny: sgemmTiny512, tinyM: sgemmTinyM, tinyN: sgemmTinyN, tinyK: sgemmTinyK,
 	dot: sgemmDot512, axpy: sgemmAxpy512,
 	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
 

@@ -2,28 +2,34 @@
 
 package cpu
 
-// Tiny products (the attention of a few tokens: m, n <= 16) without packing:
-// one AVX-512 vector per row of C, op(B) copied into 16-lane rows. The packed
+// Tiny products (the attention of a few tokens: m <= 16, n <= 32) without
+// packing: one or two AVX-512 vectors per row of C, op(B) copied into rows of
+// 16 or 32 lanes. The packed
 // path spends about a microsecond on such a product (panels, a padded tile,
 // its copy-out), 1 GFLOP/s on the 7-token attention of the digits default.
 
 import "simd/archsimd"
 
-// sgemmTinyMax bounds m and n of sgemmTiny512; sgemmTinyK bounds k.
+// sgemmTinyM and sgemmTinyN bound m and n of sgemmTiny512; sgemmTinyK bounds k.
 const (
-	sgemmTinyMax = 16
-	sgemmTinyK   = 256
+	sgemmTinyM = 16
+	sgemmTinyN = 32
+	sgemmTinyK = 256
 )
 
-// sgemmTiny512 computes p (m, n <= 16, k <= sgemmTinyK, alpha != 0) into C:
+// sgemmTiny512 computes p (m <= 16, n <= 32, k <= sgemmTinyK, alpha != 0) into C:
 // row i of alpha op(A) op(B) summed over k in order (one FMA per term), then
 // scaled by alpha, then beta C added (beta = 0: C is not read).
 func sgemmTiny512(p *sgemmProb, s *sgemmScratch) {
 	m, n, k := p.m, p.n, p.k
-	s.b = sgemmGrow(s.b, k*16+16*16)
-	bt, ct := s.b[:k*16], s.b[k*16:k*16+256]
+	w := 16 // lanes per row of bt and ct
+	if n > 16 {
+		w = 32
+	}
+	s.b = sgemmGrow(s.b, k*w+16*w)
+	bt, ct := s.b[:k*w], s.b[k*w:k*w+16*w]
 	for q := range k {
-		row := bt[q*16 : q*16+n]
+		row := bt[q*w : q*w+n]
 		if p.transB {
 			for j := range row {
 				row[j] = p.b[j*p.ldb+q]
@@ -36,9 +42,13 @@ func sgemmTiny512(p *sgemmProb, s *sgemmScratch) {
 	if p.transA {
 		ai, aq = 1, p.lda
 	}
-	sgemmTinyRows(m, k, p.a, ai, aq, bt, ct)
+	if w == 16 {
+		sgemmTinyRows(m, k, p.a, ai, aq, bt, ct)
+	} else {
+		sgemmTinyRows32(m, k, p.a, ai, aq, bt, ct)
+	}
 	for i := range m {
-		c, t := p.c[i*p.ldc:i*p.ldc+n], ct[i*16:i*16+n]
+		c, t := p.c[i*p.ldc:i*p.ldc+n], ct[i*w:i*w+n]
 		switch p.beta {
 		case 0:
 			for j, v := range t {
@@ -76,6 +86,43 @@ func sgemmTinyRows(m, k int, a []float32, ai, aq int, bt, ct []float32) {
 		}
 		if i0+3 < m {
 			c3.StoreSlice(ct[(i0+3)*16:])
+		}
+	}
+	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
+}
+
+// sgemmTinyRows32 is sgemmTinyRows for rows of 32 lanes (two vectors).
+func sgemmTinyRows32(m, k int, a []float32, ai, aq int, bt, ct []float32) {
+	bt, ct = bt[:k*32], ct[:512]
+	for i0 := 0; i0 < m; i0 += 4 {
+		i1, i2, i3 := min(i0+1, m-1), min(i0+2, m-1), min(i0+3, m-1)
+		o0, o1, o2, o3 := i0*ai, i1*ai, i2*ai, i3*ai
+		var c0, c1, c2, c3, d0, d1, d2, d3 archsimd.Float32x16
+		for q := range k {
+			b := archsimd.LoadFloat32x16Slice(bt[q*32:])
+			e := archsimd.LoadFloat32x16Slice(bt[q*32+16:])
+			v0 := archsimd.BroadcastFloat32x16(a[o0+q*aq])
+			c0, d0 = v0.MulAdd(b, c0), v0.MulAdd(e, d0)
+			v1 := archsimd.BroadcastFloat32x16(a[o1+q*aq])
+			c1, d1 = v1.MulAdd(b, c1), v1.MulAdd(e, d1)
+			v2 := archsimd.BroadcastFloat32x16(a[o2+q*aq])
+			c2, d2 = v2.MulAdd(b, c2), v2.MulAdd(e, d2)
+			v3 := archsimd.BroadcastFloat32x16(a[o3+q*aq])
+			c3, d3 = v3.MulAdd(b, c3), v3.MulAdd(e, d3)
+		}
+		c0.StoreSlice(ct[i0*32:])
+		d0.StoreSlice(ct[i0*32+16:])
+		if i0+1 < m {
+			c1.StoreSlice(ct[(i0+1)*32:])
+			d1.StoreSlice(ct[(i0+1)*32+16:])
+		}
+		if i0+2 < m {
+			c2.StoreSlice(ct[(i0+2)*32:])
+			d2.StoreSlice(ct[(i0+2)*32+16:])
+		}
+		if i0+3 < m {
+			c3.StoreSlice(ct[(i0+3)*32:])
+			d3.StoreSlice(ct[(i0+3)*32+16:])
 		}
 	}
 	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
