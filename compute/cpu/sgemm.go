@@ -428,16 +428,7 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 		for p0 := 0; p0 < k; p0 += sgemmKC {
 			kc := min(sgemmKC, k-p0)
 			kp := kc + kc&1 // padded depth
-			mode, beta := sgemmAdd, float32(1)
-			if p0 == 0 {
-				switch p.beta {
-				case 0:
-					mode = sgemmSet
-				case 1:
-				default:
-					mode, beta = sgemmScale, p.beta
-				}
-			}
+			mode, beta := sgemmStoreMode(p0, p.beta)
 			sgemmPackB(p.transB, p.b, p.ldb, p0, j0, kc, nc, nr, s.b)
 			for i0 := 0; i0 < m; i0 += mcMax {
 				mc := min(mcMax, m-i0)
@@ -461,24 +452,8 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 							kernel(kp, ap, bp, p.c[coff:], p.ldc, mode, beta)
 							continue
 						}
-						t := s.t
-						kernel(kp, ap, bp, t, nr, sgemmSet, 0)
-						for i := 0; i < mm; i++ {
-							crow := p.c[coff+i*p.ldc : coff+i*p.ldc+nn]
-							trow := t[i*nr : i*nr+nn]
-							switch mode {
-							case sgemmSet:
-								copy(crow, trow)
-							case sgemmAdd:
-								for j, v := range trow {
-									crow[j] += v
-								}
-							default:
-								for j, v := range trow {
-									crow[j] = v + beta*crow[j]
-								}
-							}
-						}
+						kernel(kp, ap, bp, s.t, nr, sgemmSet, 0)
+						sgemmMergeTile(p.c[coff:], p.ldc, s.t, nr, mm, nn, mode, beta)
 					}
 				}
 			}
@@ -511,16 +486,7 @@ func (impl *sgemmImpl) strided(p *sgemmProb, s *sgemmScratch) {
 		for p0 := 0; p0 < k; p0 += sgemmKC {
 			kc := min(sgemmKC, k-p0)
 			kp := kc + kc&1 // packed panels' depth
-			mode, beta := sgemmAdd, float32(1)
-			if p0 == 0 {
-				switch p.beta {
-				case 0:
-					mode = sgemmSet
-				case 1:
-				default:
-					mode, beta = sgemmScale, p.beta
-				}
-			}
+			mode, beta := sgemmStoreMode(p0, p.beta)
 			// Packed B panels: all of them, or only a partial last one (at s.b[0]).
 			nFull := nc / nr * nr
 			switch {
@@ -569,26 +535,43 @@ func (impl *sgemmImpl) strided(p *sgemmProb, s *sgemmScratch) {
 							impl.kernelAB(kc, a, ars, aks, b, bks, p.c[coff:], p.ldc, mode, beta)
 							continue
 						}
-						t := s.t
-						impl.kernelAB(kc, a, ars, aks, b, bks, t, nr, sgemmSet, 0)
-						for i := 0; i < mm; i++ {
-							crow := p.c[coff+i*p.ldc : coff+i*p.ldc+nn]
-							trow := t[i*nr : i*nr+nn]
-							switch mode {
-							case sgemmSet:
-								copy(crow, trow)
-							case sgemmAdd:
-								for j, v := range trow {
-									crow[j] += v
-								}
-							default:
-								for j, v := range trow {
-									crow[j] = v + beta*crow[j]
-								}
-							}
-						}
+						impl.kernelAB(kc, a, ars, aks, b, bks, s.t, nr, sgemmSet, 0)
+						sgemmMergeTile(p.c[coff:], p.ldc, s.t, nr, mm, nn, mode, beta)
 					}
 				}
+			}
+		}
+	}
+}
+
+// sgemmStoreMode is the kernels' store mode for the depth block starting at
+// p0 of a product with the given beta: the first block sets (beta 0), adds
+// (beta 1) or scales C; the later ones add.
+func sgemmStoreMode(p0 int, beta float32) (int, float32) {
+	switch {
+	case p0 > 0 || beta == 1:
+		return sgemmAdd, 1
+	case beta == 0:
+		return sgemmSet, 0
+	}
+	return sgemmScale, beta
+}
+
+// sgemmMergeTile stores the mm x nn corner of the tile t (row stride nr) into
+// c (row stride ldc) according to mode, as a kernel stores a full tile.
+func sgemmMergeTile(c []float32, ldc int, t []float32, nr, mm, nn, mode int, beta float32) {
+	for i := 0; i < mm; i++ {
+		crow, trow := c[i*ldc:i*ldc+nn], t[i*nr:i*nr+nn]
+		switch mode {
+		case sgemmSet:
+			copy(crow, trow)
+		case sgemmAdd:
+			for j, v := range trow {
+				crow[j] += v
+			}
+		default:
+			for j, v := range trow {
+				crow[j] = v + beta*crow[j]
 			}
 		}
 	}
