@@ -155,6 +155,9 @@ type Backend interface {
 	Gelu(y, x Buffer)
 	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten); dx may alias dy.
 	GeluBackward(dx, dy, x Buffer)
+	// BiasGelu sets x[r, j] += bias[j] (kept: the backward pass reads it) and
+	// y = gelu_tanh(x) for x [N, len(bias)]: AddBias then Gelu, in one pass.
+	BiasGelu(y, x, bias Buffer)
 	// SiLU sets y = x * sigmoid(x).
 	SiLU(y, x Buffer)
 	// SiLUBackward sets dx = dy * silu'(x) (overwritten); dx may alias dy.
@@ -162,6 +165,10 @@ type Backend interface {
 
 	// GatedResidual sets x[r,j] += gate[b,j] * y[r,j], b = r/T, gate a [B, D] view of stride ld.
 	GatedResidual(x, gate, y Buffer, ld, B, T, D int)
+	// BiasGatedResidual sets y[r,j] += bias[j] (kept for the backward pass) and
+	// out[r,j] = x[r,j] + gate[b,j] * y[r,j] (out may be x): AddBias(y, bias),
+	// Copy(out, x) and GatedResidual(out, gate, y, ...) in one pass.
+	BiasGatedResidual(out, x, y, bias, gate Buffer, ld, B, T, D int)
 	// GatedResidualBackward sets dy[r,j] = gate[b,j] * dx[r,j] (overwritten) and
 	// dgate[b,j] = sum_{r in b} dx[r,j] * y[r,j] (overwritten, stride ld).
 	GatedResidualBackward(dy, dgate, dx, gate, y Buffer, ld, B, T, D int)

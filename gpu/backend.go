@@ -65,8 +65,9 @@ type Backend struct {
 	// waits counts the host's waits for the device (syncs and copies to
 	// the host) since New: HostWaits.
 	waits int64
-	// calls counts the work the host queues (Calls).
-	calls Calls
+	// calls counts the work the host queues (Calls), byName by name (CallsByName).
+	calls  Calls
+	byName map[string]int64
 	// allocBytes and peakBytes count the bytes of the live buffers of Alloc
 	// and scratch (the high-water mark is reported by PeakAllocBytes).
 	allocBytes, peakBytes int64
@@ -453,6 +454,7 @@ func (be *Backend) launch(name string, grid, block dim, shared int, args ...any)
 		return
 	}
 	be.calls.Kernels++
+	be.named(name)
 	check(be.drv.launch(f, grid, block, shared, ka), "launching %s grid %v block %v", name, grid, block)
 }
 

@@ -86,6 +86,7 @@ func (be *Backend) colSumRows(y, x *Buf, N, X, R int) {
 		if tk != old {
 			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "colsum: zeroing the tickets")
 			be.calls.Memops++
+			be.named("fill")
 		}
 		ticket = tk.p
 	}

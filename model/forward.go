@@ -213,20 +213,18 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 		be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, sh1, sc1, 6*D, B, T, D, lnEps)
 		linearForward(be, ba.qkv, ba.ln1, bw.QKV, N)
 		be.Attention(ba.att, ba.lse, ba.qkv, B, T, c.H, D)
-		linearForward(be, ba.proj, ba.att, bw.Proj, N)
-		be.Copy(ba.xmid, ba.xin)
-		be.GatedResidual(ba.xmid, g1, ba.proj, 6*D, B, T, D)
+		gemmForward(be, ba.proj, ba.att, bw.Proj, N) // its bias is added in the residual
+		be.BiasGatedResidual(ba.xmid, ba.xin, ba.proj, bw.Proj.B, g1, 6*D, B, T, D)
 
 		be.LayerNormMod(ba.ln2, ba.mean2, ba.rstd2, ba.xmid, sh2, sc2, 6*D, B, T, D, lnEps)
-		linearForward(be, ba.fc1, ba.ln2, bw.FC1, N)
-		be.Gelu(ba.gel, ba.fc1)
-		linearForward(be, ba.fc2, ba.gel, bw.FC2, N)
+		gemmForward(be, ba.fc1, ba.ln2, bw.FC1, N) // its bias is added with the GELU
+		be.BiasGelu(ba.gel, ba.fc1, bw.FC1.B)
+		gemmForward(be, ba.fc2, ba.gel, bw.FC2, N)
 		next := a.hL
 		if l+1 < len(a.blocks) {
 			next = a.blocks[l+1].xin
 		}
-		be.Copy(next, ba.xmid)
-		be.GatedResidual(next, g2, ba.fc2, 6*D, B, T, D)
+		be.BiasGatedResidual(next, ba.xmid, ba.fc2, bw.FC2.B, g2, 6*D, B, T, D)
 	}
 
 	linearForward(be, a.modf, a.cs, w.AdaF, B)

@@ -165,6 +165,15 @@ func (be *Backend) GatedResidual(x, gate, y compute.Buffer, ld, B, T, D int) {
 	})
 }
 
+// BiasGatedResidual sets y += bias, then out = x + gate y: the spec is
+// AddBias, Copy and GatedResidual in turn.
+func (be *Backend) BiasGatedResidual(out, x, y, bias, gate compute.Buffer, ld, B, T, D int) {
+	need(bias.Len() == D && out.Len() == B*T*D && x.Len() == B*T*D, "BiasGatedResidual shapes")
+	be.AddBias(y, bias)
+	be.Copy(out, x)
+	be.GatedResidual(out, gate, y, ld, B, T, D)
+}
+
 // GatedResidualBackward sets dy = gate dx and dgate[b] = sum_t dx y.
 func (be *Backend) GatedResidualBackward(dy, dgate, dx, gate, y compute.Buffer, ld, B, T, D int) {
 	dys, dgs, dxs, gs, ys := Data(dy), Data(dgate), Data(dx), Data(gate), Data(y)
@@ -197,6 +206,12 @@ func (be *Backend) Gelu(y, x compute.Buffer) {
 	be.parallel(len(xs), 30, func(lo, hi int) {
 		geluSlice(ys[lo:hi], xs[lo:hi])
 	})
+}
+
+// BiasGelu sets x += bias and y = gelu(x): the spec is AddBias then Gelu.
+func (be *Backend) BiasGelu(y, x, bias compute.Buffer) {
+	be.AddBias(x, bias)
+	be.Gelu(y, x)
 }
 
 // GeluBackward sets dx = dy gelu'(x); with s = sigmoid(2u) = (1 + tanh u)/2,
