@@ -10,4 +10,3 @@ type Calls struct {
 	Uploads int64 // host-to-device copies (Upload, per staged chunk)
 	Graphs  int64 // graph replays (Graph.Launch)
 }
-
