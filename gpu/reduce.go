@@ -71,9 +71,11 @@ func colRows(N, X int) int {
 // partials per row block and column (scratch be.colPart), added in order by
 // the last block of each 32-column strip (tickets in be.colTicket, zeroed
 // when allocated and reset by the kernel). One launch. The caller holds enter.
-func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X)) }
+func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X), X, X) }
 
-func (be *Backend) colSumRows(y, x *Buf, N, X, R int) {
+// colSumRows is colSum with R rows per block, column j's sum going to
+// y[(j/W) ys + j%W] (W = ys = X: y[j]).
+func (be *Backend) colSumRows(y, x *Buf, N, X, R, W, ys int) {
 	if N == 0 {
 		return
 	}
@@ -90,7 +92,7 @@ func (be *Backend) colSumRows(y, x *Buf, N, X, R int) {
 		}
 		ticket = tk.p
 	}
-	be.launch("colsum", dim{strips, nb, 1}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R)
+	be.launch("colsum", dim{strips, nb, 1}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R, W, ys)
 }
 
 // ColSumRows sets y[j] += sum_r x[r, j] for x (N, X), X = len(y), with R
@@ -105,5 +107,5 @@ func (be *Backend) ColSumRows(y, x compute.Buffer, R int) {
 	need((N+R-1)/R <= 65535, "ColSumRows: %d row blocks exceed the CUDA grid's y limit", (N+R-1)/R)
 	be.enter()
 	defer be.leave()
-	be.colSumRows(yb, xb, N, X, R)
+	be.colSumRows(yb, xb, N, X, R, X, X)
 }

@@ -52,8 +52,11 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
 // order, y[j] += (float)sum, and resets the ticket to 0 for the next launch.
 // Which block is last does not change the order, so the result depends on
 // N, X and R only (the Go side derives R from N and X). With one row block
-// the partial goes straight to y.
-extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, const float* x, int N, int X, int R) {
+// the partial goes straight to y. Column j's sum goes to y[(j / W) ys + j % W]:
+// the K = X / W biases of width W of side-by-side layers, ys apart (BiasGrads;
+// W = ys = X for one bias).
+extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, const float* x, int N, int X, int R,
+                                  int W, int ys) {
   __shared__ int last;
   const int j = blockIdx.x * 32 + threadIdx.x;
   const int r0 = blockIdx.y * R, r1 = min(N, r0 + R);
@@ -62,8 +65,9 @@ extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, 
     for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS) s += (double)x[(long long)r * X + j];
   s = col_reduce(s);
   const bool writer = threadIdx.y == 0 && j < X;
+  const long long yj = j < X ? (long long)(j / W) * ys + j % W : 0;
   if (gridDim.y == 1) {
-    if (writer) y[j] += (float)s;
+    if (writer) y[yj] += (float)s;
     return;
   }
   if (writer) part[(long long)blockIdx.y * X + j] = s;
@@ -77,7 +81,7 @@ extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, 
     const volatile double* p = part;
     double t = 0;
     for (int b = 0; b < (int)gridDim.y; b++) t += p[(long long)b * X + j];
-    y[j] += (float)t;
+    y[yj] += (float)t;
   }
   if (threadIdx.x == 0 && threadIdx.y == 0) ticket[blockIdx.x] = 0;
 }

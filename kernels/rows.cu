@@ -5,9 +5,14 @@
 #include "common.cuh"
 
 
-// add_bias: x[r, j] += bias[j], x [N, X].
-extern "C" __global__ void add_bias(float* x, const float* bias, int n, int X) {
-  GRID_LOOP(i, n) x[i] += bias[i % X];
+// add_bias: x[r, j] += bias[(j / W) bs + j % W], x [N, X]: the K = X / W
+// biases of width W of side-by-side layers, bs apart (AddBiases; W = bs = X
+// for one bias, AddBias).
+extern "C" __global__ void add_bias(float* x, const float* bias, int n, int X, int W, int bs) {
+  GRID_LOOP(i, n) {
+    int j = i % X;
+    x[i] += bias[(j / W) * bs + j % W];
+  }
 }
 
 // add_rows: x[r, j] += p[r mod P, j], x [N, X], p [P, X].

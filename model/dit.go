@@ -53,6 +53,11 @@ type weights struct {
 	Pos                    compute.Buffer // (T, D)
 	YEmb                   compute.Buffer // (NumClasses+1, D) or nil
 	Blocks                 []blockW
+	// Ada holds every block's adaLN linear layer as one: W and B are views
+	// from block 0's ada.weight and ada.bias to the end of block L-1's,
+	// AdaStride floats from one block's to the next (nil when L = 0).
+	Ada       linearW
+	AdaStride int
 }
 
 // DiT is the velocity transformer: its configuration and parameter layout.
@@ -128,6 +133,19 @@ func (m *DiT) views(be compute.Backend, flat compute.Buffer) weights {
 			FC1:  lin(p+"fc1", c.MLPRatio*D, D),
 			FC2:  lin(p+"fc2", D, c.MLPRatio*D),
 		})
+	}
+	if c.L > 0 {
+		// Every block has the same tensors in the same order, so block l's
+		// ada tensors sit l block sizes after block 0's.
+		first, _ := m.Find("blocks.0.qkv.weight")
+		aw, _ := m.Find("blocks.0.ada.weight")
+		ab, _ := m.Find("blocks.0.ada.bias")
+		w.AdaStride = ab.Off + ab.N - first.Off
+		span := (c.L - 1) * w.AdaStride
+		if last, _ := m.Find(fmt.Sprintf("blocks.%d.ada.weight", c.L-1)); last.Off != aw.Off+span {
+			panic("model: the blocks' ada weights are not evenly spaced")
+		}
+		w.Ada = linearW{W: be.Slice(flat, aw.Off, span+aw.N), B: be.Slice(flat, ab.Off, span+ab.N), In: D, Out: 6 * D}
 	}
 	return w
 }

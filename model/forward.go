@@ -12,7 +12,6 @@ const lnEps = 1e-6
 // blockActs are the cached activations of one block (N = B*T rows).
 type blockActs struct {
 	xin          compute.Buffer // (N, D) block input
-	mod          compute.Buffer // (B, 6D) shift1, scale1, gate1, shift2, scale2, gate2
 	ln1          compute.Buffer // (N, D) modulated LN of xin
 	mean1, rstd1 compute.Buffer // (N)
 	qkv          compute.Buffer // (N, 3D)
@@ -37,6 +36,10 @@ type Activations struct {
 	c1s    compute.Buffer // (B, D) SiLU(c1)
 	c      compute.Buffer // (B, D) conditioning
 	cs     compute.Buffer // (B, D) SiLU(c)
+	// mod (B, L*6D): row b holds block l's shift1, scale1, gate1, shift2,
+	// scale2, gate2 (D each) at columns l*6D..(l+1)*6D, all blocks' adaLN
+	// layers computed by one GEMM (modView).
+	mod    compute.Buffer
 	blocks []blockActs
 	hL     compute.Buffer // (N, D) output of the last block
 	modf   compute.Buffer // (B, 2D)
@@ -49,7 +52,7 @@ type Activations struct {
 	dh, dln, dtmp compute.Buffer // (N, D)
 	dqkv          compute.Buffer // (N, 3D)
 	dfc           compute.Buffer // (N, M)
-	dmod          compute.Buffer // (B, 6D)
+	dmod          compute.Buffer // (B, L*6D) as mod (at least 2D wide: the final layer's too)
 	dcs, dc, dc1  compute.Buffer // (B, D)
 	labels        compute.Buffer // (B) class labels as float32 (nil if unconditional)
 	all           []compute.Buffer
@@ -69,16 +72,17 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 		return b
 	}
 	a.temb, a.c1, a.c1s, a.c, a.cs = al(B*c.TembDim), al(B*D), al(B*D), al(B*D), al(B*D)
+	a.mod = al(B * c.L * 6 * D)
 	for l := 0; l < c.L; l++ {
 		a.blocks = append(a.blocks, blockActs{
-			xin: al(N * D), mod: al(B * 6 * D), ln1: al(N * D), mean1: al(N), rstd1: al(N),
+			xin: al(N * D), ln1: al(N * D), mean1: al(N), rstd1: al(N),
 			qkv: al(N * 3 * D), att: al(N * D), lse: al(B * c.H * c.T), proj: al(N * D),
 			xmid: al(N * D), ln2: al(N * D), mean2: al(N), rstd2: al(N),
 			fc1: al(N * M), gel: al(N * M), fc2: al(N * D),
 		})
 	}
 	a.hL, a.modf, a.lnf, a.meanf, a.rstdf, a.Out = al(N*D), al(B*2*D), al(N*D), al(N), al(N), al(N*c.C)
-	a.dh, a.dln, a.dtmp, a.dqkv, a.dfc, a.dmod = al(N*D), al(N*D), al(N*D), al(N*3*D), al(N*M), al(B*6*D)
+	a.dh, a.dln, a.dtmp, a.dqkv, a.dfc, a.dmod = al(N*D), al(N*D), al(N*D), al(N*3*D), al(N*M), al(B*max(c.L*6, 2)*D)
 	a.dcs, a.dc, a.dc1 = al(B*D), al(B*D), al(B*D)
 	if c.NumClasses > 0 {
 		a.labels = al(B)
@@ -94,7 +98,7 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	block := 7*N*D + 6*b*D + 4*N + 3*N*D + b*int64(c.H)*int64(c.T) + 2*N*M
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
 	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C) // final layer
-	n += 3*N*D + N*3*D + N*M + b*6*D + 3*b*D    // gradient scratch
+	n += 3*N*D + N*3*D + N*M + b*int64(max(c.L*6, 2))*D + 3*b*D // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
@@ -113,7 +117,7 @@ func (m *DiT) ActivationFloats(B int) int64 {
 //	proj  (N, D)   proj(att), then fc2
 //	qkv   (N, 3D)
 //	fc1, gel (N, M)
-//	mean, rstd (N), lse (B, H, T), mod (B, 6D), modf (B, 2D)
+//	mean, rstd (N), lse (B, H, T), mod (B, L*6D), modf (B, 2D)
 //	temb (B, TembDim), c1, c1s, c, cs, label scratch (B, D), labels (B)
 //	Out   (N, C)
 //
@@ -129,8 +133,9 @@ func (m *DiT) NewInference(be compute.Backend, B int) *Activations {
 	}
 	a.temb, a.c1, a.c1s, a.c, a.cs = al(B*c.TembDim), al(B*D), al(B*D), al(B*D), al(B*D)
 	h, ln, proj, mean, rstd := al(N*D), al(N*D), al(N*D), al(N), al(N)
+	a.mod = al(B * c.L * 6 * D)
 	shared := blockActs{
-		xin: h, mod: al(B * 6 * D), ln1: ln, mean1: mean, rstd1: rstd,
+		xin: h, ln1: ln, mean1: mean, rstd1: rstd,
 		qkv: al(N * 3 * D), att: ln, lse: al(B * c.H * c.T), proj: proj,
 		xmid: al(N * D), ln2: ln, mean2: mean, rstd2: rstd,
 		fc1: al(N * M), gel: al(N * M), fc2: proj,
@@ -153,7 +158,7 @@ func (m *DiT) InferenceFloats(B int) int64 {
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
 	n := b*int64(c.TembDim) + 4*b*D      // conditioning
 	n += 4*N*D + 3*N*D + 2*N*M + 2*N     // h, ln, proj, xmid; qkv; fc1, gel; mean, rstd
-	n += 6*b*D + b*int64(c.H)*int64(c.T) // mod, lse
+	n += 6*b*D*int64(c.L) + b*int64(c.H)*int64(c.T) // mod, lse
 	n += 2*b*D + N*int64(c.C) + b*D      // modf, Out, label scratch
 	if c.NumClasses > 0 {
 		n += b
@@ -204,19 +209,23 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 	linearForward(be, h, x, w.Inp, N)
 	be.AddRows(h, w.Pos, T)
 
+	// every block's modulation (B, L*6D) at once: one GEMM, one bias pass
+	ldm := c.L * 6 * D
+	if c.L > 0 {
+		adaForward(be, a.mod, a.cs, w, c.L, B)
+	}
 	for l := range a.blocks {
 		ba, bw := &a.blocks[l], w.Blocks[l]
-		linearForward(be, ba.mod, a.cs, bw.Ada, B)
-		view := func(k int) compute.Buffer { return modView(be, ba.mod, k, 6, B, D) }
+		view := func(k int) compute.Buffer { return modView(be, a.mod, 6*l+k, 6*c.L, B, D) }
 		sh1, sc1, g1, sh2, sc2, g2 := view(0), view(1), view(2), view(3), view(4), view(5)
 
-		be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, sh1, sc1, 6*D, B, T, D, lnEps)
+		be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, sh1, sc1, ldm, B, T, D, lnEps)
 		linearForward(be, ba.qkv, ba.ln1, bw.QKV, N)
 		be.Attention(ba.att, ba.lse, ba.qkv, B, T, c.H, D)
 		gemmForward(be, ba.proj, ba.att, bw.Proj, N) // its bias is added in the residual
-		be.BiasGatedResidual(ba.xmid, ba.xin, ba.proj, bw.Proj.B, g1, 6*D, B, T, D)
+		be.BiasGatedResidual(ba.xmid, ba.xin, ba.proj, bw.Proj.B, g1, ldm, B, T, D)
 
-		be.LayerNormMod(ba.ln2, ba.mean2, ba.rstd2, ba.xmid, sh2, sc2, 6*D, B, T, D, lnEps)
+		be.LayerNormMod(ba.ln2, ba.mean2, ba.rstd2, ba.xmid, sh2, sc2, ldm, B, T, D, lnEps)
 		gemmForward(be, ba.fc1, ba.ln2, bw.FC1, N) // its bias is added with the GELU
 		be.BiasGelu(ba.gel, ba.fc1, bw.FC1.B)
 		gemmForward(be, ba.fc2, ba.gel, bw.FC2, N)
@@ -224,13 +233,23 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 		if l+1 < len(a.blocks) {
 			next = a.blocks[l+1].xin
 		}
-		be.BiasGatedResidual(next, ba.xmid, ba.fc2, bw.FC2.B, g2, 6*D, B, T, D)
+		be.BiasGatedResidual(next, ba.xmid, ba.fc2, bw.FC2.B, g2, ldm, B, T, D)
 	}
 
 	linearForward(be, a.modf, a.cs, w.AdaF, B)
 	shf, scf := modView(be, a.modf, 0, 2, B, D), modView(be, a.modf, 1, 2, B, D)
 	be.LayerNormMod(a.lnf, a.meanf, a.rstdf, a.hL, shf, scf, 2*D, B, T, D, lnEps)
 	linearForward(be, a.Out, a.lnf, w.Out, N)
+}
+
+// adaForward sets mod (B, L*6D) to every block's adaLN modulation of cs
+// (B, D): block l's columns l*6D.. are cs W_l^T + b_l, as L linearForwards
+// would set them, in one strided batched GEMM (W_l AdaStride apart in the
+// parameters) and one AddBiases.
+func adaForward(be compute.Backend, mod, cs compute.Buffer, w weights, L, B int) {
+	D6, D := w.Ada.Out, w.Ada.In
+	be.Gemm(false, true, B, D6, D, 1, cs, D, 0, w.Ada.W, D, w.AdaStride, 0, mod, L*D6, D6, L)
+	be.AddBiases(mod, w.Ada.B, L, D6, w.AdaStride)
 }
 
 // modView is chunk k (D columns) of every row of a modulation buffer of B

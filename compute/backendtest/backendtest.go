@@ -149,6 +149,8 @@ var All = []struct {
 	{"Gemm", TestGemm},
 	{"AddBias", TestAddBias},
 	{"BiasGrad", TestBiasGrad},
+	{"AddBiases", TestAddBiases},
+	{"BiasGrads", TestBiasGrads},
 	{"AddRows", TestAddRows},
 	{"AddRowsGrad", TestAddRowsGrad},
 	{"GatherRows", TestGatherRows},

@@ -22,6 +22,63 @@ func TestAddBias(t *testing.T, b compute.Backend, o Options) {
 	}
 }
 
+// biasesShapes are (N rows, K layers of width W, biases stride apart).
+var biasesShapes = []struct{ N, K, W, stride int }{{1, 1, 1, 1}, {3, 2, 5, 5}, {4, 3, 7, 11}, {70, 6, 64, 130}, {300, 2, 33, 40}}
+
+// TestAddBiases checks AddBiases (x[r, k W + j] += bias[k stride + j];
+// error scale |x| + |bias|); the cells between the biases are not read.
+func TestAddBiases(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, sh := range biasesShapes {
+		s.run(t, shape("N=%d,K=%d,W=%d,stride=%d", sh.N, sh.K, sh.W, sh.stride), func(t *testing.T) {
+			X := sh.K * sh.W
+			x := s.region("x", s.normal(sh.N*X, 1)).rows(X)
+			bv := s.normal((sh.K-1)*sh.stride+sh.W, 1)
+			bias := s.region("bias", bv)
+			flat := make([]float64, X) // the K biases side by side
+			for k := range sh.K {
+				for j := range sh.W {
+					flat[k*sh.W+j] = float64(bv[k*sh.stride+j])
+				}
+			}
+			e := x.expect()
+			refAddRows(e.v, e.mag, flat, 1)
+			b.AddBiases(x.buf, bias.buf, sh.K, sh.W, sh.stride)
+			x.check(t, e, s.o.ElemTol)
+			bias.unchanged(t)
+		})
+	}
+}
+
+// TestBiasGrads checks BiasGrads (dbias[k stride + j] += sum_r dy[r, k W + j];
+// error scale |dbias| + sum_r |dy|); the cells between the biases must stay.
+func TestBiasGrads(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, sh := range biasesShapes {
+		s.run(t, shape("N=%d,K=%d,W=%d,stride=%d", sh.N, sh.K, sh.W, sh.stride), func(t *testing.T) {
+			X := sh.K * sh.W
+			dy := s.region("dy", s.normal(sh.N*X, 1)).rows(X)
+			dbias := s.region("dbias", s.normal((sh.K-1)*sh.stride+sh.W, 1))
+			e := dbias.expect()
+			flat, mag := make([]float64, X), make([]float64, X)
+			for k := range sh.K {
+				for j := range sh.W {
+					flat[k*sh.W+j] = e.v[k*sh.stride+j]
+				}
+			}
+			refAddRowsGrad(flat, mag, dy.f64(), 1)
+			for k := range sh.K {
+				for j := range sh.W {
+					e.v[k*sh.stride+j], e.mag[k*sh.stride+j] = flat[k*sh.W+j], mag[k*sh.W+j]
+				}
+			}
+			b.BiasGrads(dbias.buf, dy.buf, sh.K, sh.W, sh.stride)
+			dbias.check(t, e, s.o.ReduceTol)
+			dy.unchanged(t)
+		})
+	}
+}
+
 // TestBiasGrad checks BiasGrad (dbias [X] += column sums of dy [N, X];
 // error scale |dbias| + sum_r |dy[r, j]|).
 func TestBiasGrad(t *testing.T, b compute.Backend, o Options) {
