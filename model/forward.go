@@ -29,13 +29,13 @@ type blockActs struct {
 // Activations is the workspace of one Forward/Backward at batch size B: the
 // cached activations and the gradient scratch. Allocate once, reuse every step.
 type Activations struct {
-	B      int
-	be     compute.Backend
-	temb   compute.Buffer // (B, TembDim)
-	c1     compute.Buffer // (B, D) t1 output
-	c1s    compute.Buffer // (B, D) SiLU(c1)
-	c      compute.Buffer // (B, D) conditioning
-	cs     compute.Buffer // (B, D) SiLU(c)
+	B    int
+	be   compute.Backend
+	temb compute.Buffer // (B, TembDim)
+	c1   compute.Buffer // (B, D) t1 output
+	c1s  compute.Buffer // (B, D) SiLU(c1)
+	c    compute.Buffer // (B, D) conditioning
+	cs   compute.Buffer // (B, D) SiLU(c)
 	// mod (B, L*6D): row b holds block l's shift1, scale1, gate1, shift2,
 	// scale2, gate2 (D each) at columns l*6D..(l+1)*6D, all blocks' adaLN
 	// layers computed by one GEMM (modView).
@@ -97,7 +97,7 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
 	block := 7*N*D + 6*b*D + 4*N + 3*N*D + b*int64(c.H)*int64(c.T) + 2*N*M
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
-	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C) // final layer
+	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                 // final layer
 	n += 3*N*D + N*3*D + N*M + b*int64(max(c.L*6, 2))*D + 3*b*D // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
@@ -156,10 +156,10 @@ func (m *DiT) NewInference(be compute.Backend, B int) *Activations {
 func (m *DiT) InferenceFloats(B int) int64 {
 	c := m.Cfg
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
-	n := b*int64(c.TembDim) + 4*b*D      // conditioning
-	n += 4*N*D + 3*N*D + 2*N*M + 2*N     // h, ln, proj, xmid; qkv; fc1, gel; mean, rstd
+	n := b*int64(c.TembDim) + 4*b*D                 // conditioning
+	n += 4*N*D + 3*N*D + 2*N*M + 2*N                // h, ln, proj, xmid; qkv; fc1, gel; mean, rstd
 	n += 6*b*D*int64(c.L) + b*int64(c.H)*int64(c.T) // mod, lse
-	n += 2*b*D + N*int64(c.C) + b*D      // modf, Out, label scratch
+	n += 2*b*D + N*int64(c.C) + b*D                 // modf, Out, label scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
