@@ -124,12 +124,12 @@ type Backend interface {
 	AddBias(x, bias Buffer)
 	// BiasGrad sets dbias[j] += sum_r dy[r, j] for dy [N, len(dbias)].
 	BiasGrad(dbias, dy Buffer)
-	// AddBiases sets x[r, k*W + j] += bias[k*stride + j] for x [N, K*W], k < K, j < W:
-	// AddBias for the outputs of K layers of width W side by side in x, whose biases
-	// lie stride apart (in a flat parameter buffer), in one pass.
+	// AddBiases sets x[k, r, j] += bias[k*stride + j] for x [K, N, W], k < K, j < W:
+	// AddBias for the outputs of K layers of width W stacked in x, whose biases lie
+	// stride apart (in a flat parameter buffer), in one pass.
 	AddBiases(x, bias Buffer, K, W, stride int)
-	// BiasGrads sets dbias[k*stride + j] += sum_r dy[r, k*W + j]: BiasGrad of each of
-	// the K layers of AddBiases, in one pass.
+	// BiasGrads sets dbias[k*stride + j] += sum_r dy[k, r, j] for dy [K, N, W]: BiasGrad
+	// of each of the K layers of AddBiases, in one pass.
 	BiasGrads(dbias, dy Buffer, K, W, stride int)
 	// AddRows sets x[r, j] += p[r mod P, j] for x [N, X], p [P, X] (positional embedding).
 	AddRows(x, p Buffer, P int)

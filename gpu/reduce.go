@@ -71,20 +71,20 @@ func colRows(N, X int) int {
 // partials per row block and column (scratch be.colPart), added in order by
 // the last block of each 32-column strip (tickets in be.colTicket, zeroed
 // when allocated and reset by the kernel). One launch. The caller holds enter.
-func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X), X, X) }
+func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X), 1, 0) }
 
-// colSumRows is colSum with R rows per block, column j's sum going to
-// y[(j/W) ys + j%W] (W = ys = X: y[j]).
-func (be *Backend) colSumRows(y, x *Buf, N, X, R, W, ys int) {
+// colSumRows is colSum with R rows per block over the K matrices of a stack
+// x (K, N, X), matrix k summed into y[k ys:] (grid z = K).
+func (be *Backend) colSumRows(y, x *Buf, N, X, R, K, ys int) {
 	if N == 0 {
 		return
 	}
 	nb, strips := (N+R-1)/R, (X+31)/32
 	part, ticket := devptr(0), devptr(0)
 	if nb > 1 {
-		part = be.scratch(&be.colPart, 2*nb*X).p // nb*X doubles
+		part = be.scratch(&be.colPart, 2*K*nb*X).p // K*nb*X doubles
 		old := be.colTicket
-		tk := be.scratch(&be.colTicket, strips)
+		tk := be.scratch(&be.colTicket, K*strips)
 		if tk != old {
 			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "colsum: zeroing the tickets")
 			be.calls.Memops++
@@ -92,7 +92,7 @@ func (be *Backend) colSumRows(y, x *Buf, N, X, R, W, ys int) {
 		}
 		ticket = tk.p
 	}
-	be.launch("colsum", dim{strips, nb, 1}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R, W, ys)
+	be.launch("colsum", dim{strips, nb, K}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R, ys)
 }
 
 // ColSumRows sets y[j] += sum_r x[r, j] for x (N, X), X = len(y), with R
@@ -107,5 +107,5 @@ func (be *Backend) ColSumRows(y, x compute.Buffer, R int) {
 	need((N+R-1)/R <= 65535, "ColSumRows: %d row blocks exceed the CUDA grid's y limit", (N+R-1)/R)
 	be.enter()
 	defer be.leave()
-	be.colSumRows(yb, xb, N, X, R, X, X)
+	be.colSumRows(yb, xb, N, X, R, 1, 0)
 }

@@ -25,31 +25,30 @@ func (be *Backend) AddBias(x, bias compute.Buffer) {
 	be.enter()
 	defer be.leave()
 	g, t := elem(xb.n)
-	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, X, X, X)
+	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, X, xb.n, 0)
 }
 
-// AddBiases sets x[r, k W + j] += bias[k stride + j] (kernel add_bias, one
+// AddBiases sets x[k, r, j] += bias[k stride + j] (kernel add_bias, one
 // launch for the K biases). Matches cpu Backend.AddBiases.
 func (be *Backend) AddBiases(x, bias compute.Buffer, K, W, stride int) {
 	xb, bb := be.buf(x), be.buf(bias)
-	X := K * W
-	need(K > 0 && W > 0 && stride >= W && xb.n%X == 0 && bb.n >= (K-1)*stride+W, "AddBiases shapes")
+	need(K > 0 && W > 0 && stride >= W && xb.n%(K*W) == 0 && bb.n >= (K-1)*stride+W, "AddBiases shapes")
 	be.enter()
 	defer be.leave()
 	g, t := elem(xb.n)
-	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, X, W, stride)
+	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, W, xb.n/K, stride)
 }
 
-// BiasGrads sets dbias[k stride + j] += sum_r dy[r, k W + j] (colsum, one
-// launch for the K biases: two deterministic passes, float64 sums). Matches
-// cpu Backend.BiasGrads.
+// BiasGrads sets dbias[k stride + j] += sum_r dy[k, r, j] (colsum with a
+// grid z of K, one launch: two deterministic passes, float64 sums, each
+// matrix summed as BiasGrad sums it). Matches cpu Backend.BiasGrads.
 func (be *Backend) BiasGrads(dbias, dy compute.Buffer, K, W, stride int) {
 	db, d := be.buf(dbias), be.buf(dy)
-	X := K * W
-	need(K > 0 && W > 0 && stride >= W && d.n%X == 0 && db.n >= (K-1)*stride+W, "BiasGrads shapes")
+	need(K > 0 && W > 0 && stride >= W && d.n%(K*W) == 0 && db.n >= (K-1)*stride+W, "BiasGrads shapes")
+	N := d.n / (K * W)
 	be.enter()
 	defer be.leave()
-	be.colSumRows(db, d, d.n/X, X, colRows(d.n/X, X), W, stride)
+	be.colSumRows(db, d, N, W, colRows(N, W), K, stride)
 }
 
 // BiasGrad sets dbias[j] += sum_r dy[r, j] (colSum: two deterministic

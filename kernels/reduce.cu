@@ -43,7 +43,7 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
 }
 
 // colsum: y[j] += sum_r x[r, j] for x (N, X) in two deterministic passes
-// over row blocks, in one launch (BiasGrad). grid (ceil(X/32), nb), block
+// over row blocks, in one launch (BiasGrad). grid (ceil(X/32), nb, K), block
 // (32, COL_GROUPS). Pass 1: block (bx, by) sums rows [by R, min(N, (by+1) R))
 // of its 32 columns in double (thread y adds rows r0 + y, r0 + y +
 // COL_GROUPS, ..., then col_reduce adds the groups in order) into
@@ -52,22 +52,27 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
 // order, y[j] += (float)sum, and resets the ticket to 0 for the next launch.
 // Which block is last does not change the order, so the result depends on
 // N, X and R only (the Go side derives R from N and X). With one row block
-// the partial goes straight to y. Column j's sum goes to y[(j / W) ys + j % W]:
-// the K = X / W biases of width W of side-by-side layers, ys apart (BiasGrads;
-// W = ys = X for one bias).
+// the partial goes straight to y. Grid z = k sums matrix k of a stack x [K, N, X]
+// into y + k ys, with its own partials and tickets (BiasGrads; K = 1 for BiasGrad).
 extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, const float* x, int N, int X, int R,
-                                  int W, int ys) {
+                                  int ys) {
   __shared__ int last;
   const int j = blockIdx.x * 32 + threadIdx.x;
   const int r0 = blockIdx.y * R, r1 = min(N, r0 + R);
+  const long long k = blockIdx.z;
+  x += k * N * X;
+  y += k * ys;
+  if (gridDim.y > 1) {
+    part += k * gridDim.y * X;
+    ticket += k * gridDim.x;
+  }
   double s = 0;
   if (j < X)
     for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS) s += (double)x[(long long)r * X + j];
   s = col_reduce(s);
   const bool writer = threadIdx.y == 0 && j < X;
-  const long long yj = j < X ? (long long)(j / W) * ys + j % W : 0;
   if (gridDim.y == 1) {
-    if (writer) y[yj] += (float)s;
+    if (writer) y[j] += (float)s;
     return;
   }
   if (writer) part[(long long)blockIdx.y * X + j] = s;
@@ -81,7 +86,7 @@ extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, 
     const volatile double* p = part;
     double t = 0;
     for (int b = 0; b < (int)gridDim.y; b++) t += p[(long long)b * X + j];
-    y[yj] += (float)t;
+    y[j] += (float)t;
   }
   if (threadIdx.x == 0 && threadIdx.y == 0) ticket[blockIdx.x] = 0;
 }

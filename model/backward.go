@@ -32,29 +32,36 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 		a.dln, a.hL, a.meanf, a.rstdf, scf, 2*D, B, T, D)
 	linearBackward(be, a.dcs, g.AdaF, dmodf, a.cs, w.AdaF, B, false)
 
-	ldm := c.L * 6 * D
+	ldm := 6 * D
 	for l := len(a.blocks) - 1; l >= 0; l-- {
-		ba, bw, bg := &a.blocks[l], w.Blocks[l], g.Blocks[l]
-		view := func(buf compute.Buffer, k int) compute.Buffer { return modView(be, buf, 6*l+k, 6*c.L, B, D) }
+		ba, bw := &a.blocks[l], w.Blocks[l]
+		mod, dmod := be.Slice(a.mod, l*B*ldm, B*ldm), be.Slice(a.dmod, l*B*ldm, B*ldm)
+		view := func(buf compute.Buffer, k int) compute.Buffer { return modView(be, buf, k, 6, B, D) }
+		// The weight and bias gradients of every block's layers are taken
+		// after the loop (blockGrads); each layer's output gradient is kept
+		// in place of its output: dfc2 in fc2, dfc1 in fc1, dproj in proj.
 		// MLP branch: out = xmid + g2 fc2   (dh is d out, and d xmid through the residual)
-		be.GatedResidualBackward(a.dtmp, view(a.dmod, 5), a.dh, view(a.mod, 5), ba.fc2, ldm, B, T, D)
-		linearBackward(be, dfc, bg.FC2, a.dtmp, ba.gel, bw.FC2, N, false)
-		be.GeluBackward(dfc, dfc, ba.fc1)
-		linearBackward(be, a.dln, bg.FC1, dfc, ba.ln2, bw.FC1, N, false)
-		be.LayerNormModBackward(a.dh, view(a.dmod, 3), view(a.dmod, 4), a.dln, ba.xmid, ba.mean2, ba.rstd2, view(a.mod, 4), ldm, B, T, D)
+		be.GatedResidualBackward(ba.fc2, view(dmod, 5), a.dh, view(mod, 5), ba.fc2, ldm, B, T, D)
+		linearInputGrad(be, dfc, ba.fc2, bw.FC2, N, false)
+		be.GeluBackward(ba.fc1, dfc, ba.fc1)
+		linearInputGrad(be, a.dln, ba.fc1, bw.FC1, N, false)
+		be.LayerNormModBackward(a.dh, view(dmod, 3), view(dmod, 4), a.dln, ba.xmid, ba.mean2, ba.rstd2, view(mod, 4), ldm, B, T, D)
 		// attention branch: xmid = xin + g1 proj
-		be.GatedResidualBackward(a.dtmp, view(a.dmod, 2), a.dh, view(a.mod, 2), ba.proj, ldm, B, T, D)
-		linearBackward(be, a.dln, bg.Proj, a.dtmp, ba.att, bw.Proj, N, false)
-		be.AttentionBackward(a.dqkv, a.dln, ba.qkv, ba.att, ba.lse, B, T, c.H, D)
-		linearBackward(be, a.dln, bg.QKV, a.dqkv, ba.ln1, bw.QKV, N, false)
-		be.LayerNormModBackward(a.dh, view(a.dmod, 0), view(a.dmod, 1), a.dln, ba.xin, ba.mean1, ba.rstd1, view(a.mod, 1), ldm, B, T, D)
-		// modulation: dcs += dmod_l W_l (the weight and bias gradients of all
-		// blocks after the loop)
-		D6 := 6 * D
-		be.Gemm(false, false, B, D, D6, 1, be.Slice(a.dmod, l*D6, (B-1)*ldm+D6), ldm, 0, bw.Ada.W, D, 0, 1, a.dcs, D, 0, 1)
+		be.GatedResidualBackward(ba.proj, view(dmod, 2), a.dh, view(mod, 2), ba.proj, ldm, B, T, D)
+		linearInputGrad(be, a.dln, ba.proj, bw.Proj, N, false)
+		be.AttentionBackward(ba.dqkv, a.dln, ba.qkv, ba.att, ba.lse, B, T, c.H, D)
+		linearInputGrad(be, a.dln, ba.dqkv, bw.QKV, N, false)
+		be.LayerNormModBackward(a.dh, view(dmod, 0), view(dmod, 1), a.dln, ba.xin, ba.mean1, ba.rstd1, view(mod, 1), ldm, B, T, D)
+		// modulation: dcs += dmod_l W_l
+		linearInputGrad(be, a.dcs, dmod, bw.Ada, B, true)
 	}
 	if c.L > 0 {
-		adaBackward(be, g, a.dmod, a.cs, c.L, B)
+		s, gs, L := &a.stack, g.BlockStride, c.L
+		blockGrads(be, g.Stack.Ada, a.dmod, a.cs, false, B, gs, L)
+		blockGrads(be, g.Stack.QKV, s.dqkv, s.ln1, true, N, gs, L)
+		blockGrads(be, g.Stack.Proj, s.proj, s.att, true, N, gs, L)
+		blockGrads(be, g.Stack.FC1, s.fc1, s.ln2, true, N, gs, L)
+		blockGrads(be, g.Stack.FC2, s.fc2, s.gel, true, N, gs, L)
 	}
 
 	// tokens: h0 = x W_inp^T + b + pos
@@ -71,12 +78,18 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 	linearBackward(be, nil, g.T1, a.dc1, a.temb, w.T1, B, false)
 }
 
-// adaBackward accumulates every block's adaLN weight and bias gradients from
-// dmod (B, L*6D, laid out as Activations.mod) and cs (B, D), as L
-// linearBackwards would (dW_l += dmod_l^T cs, db_l += sum_b dmod_l): one
-// strided batched GEMM and one BiasGrads.
-func adaBackward(be compute.Backend, g weights, dmod, cs compute.Buffer, L, B int) {
-	D6, D := g.Ada.Out, g.Ada.In
-	be.Gemm(true, false, D6, D, B, 1, dmod, L*D6, D6, cs, D, 0, 1, g.Ada.W, D, g.AdaStride, L)
-	be.BiasGrads(g.Ada.B, dmod, L, D6, g.AdaStride)
+// blockGrads accumulates the weight and bias gradients of one linear layer
+// of each of L blocks, dW_l += dy_l^T x_l and db_l += sum_r dy_l, as L
+// linearBackwards would: dy (L, N, Out) stacked (or longer), x (L, N, In)
+// stacked, or (N, In) for every block when stacked is false; dW_l and db_l
+// stride apart in the gradients (dw: the Stack views). One strided batched
+// GEMM and one BiasGrads.
+func blockGrads(be compute.Backend, dw linearW, dy, x compute.Buffer, stacked bool, N, stride, L int) {
+	dy = be.Slice(dy, 0, L*N*dw.Out)
+	xStride := 0
+	if stacked {
+		xStride = N * dw.In
+	}
+	be.Gemm(true, false, dw.Out, dw.In, N, 1, dy, dw.Out, N*dw.Out, x, dw.In, xStride, 1, dw.W, dw.In, stride, L)
+	be.BiasGrads(dw.B, dy, L, dw.Out, stride)
 }

@@ -53,11 +53,13 @@ type weights struct {
 	Pos                    compute.Buffer // (T, D)
 	YEmb                   compute.Buffer // (NumClasses+1, D) or nil
 	Blocks                 []blockW
-	// Ada holds every block's adaLN linear layer as one: W and B are views
-	// from block 0's ada.weight and ada.bias to the end of block L-1's,
-	// AdaStride floats from one block's to the next (nil when L = 0).
-	Ada       linearW
-	AdaStride int
+	// Stack holds each of the blocks' linear layers for all blocks at once:
+	// W and B are views from block 0's weight and bias to the end of block
+	// L-1's, BlockStride floats from one block's to the next (nil when L = 0).
+	// The strided batched GEMMs and AddBiases/BiasGrads of adaForward and
+	// Backward use them.
+	Stack       blockW
+	BlockStride int
 }
 
 // DiT is the velocity transformer: its configuration and parameter layout.
@@ -136,16 +138,21 @@ func (m *DiT) views(be compute.Backend, flat compute.Buffer) weights {
 	}
 	if c.L > 0 {
 		// Every block has the same tensors in the same order, so block l's
-		// ada tensors sit l block sizes after block 0's.
+		// tensors sit l block sizes after block 0's.
 		first, _ := m.Find("blocks.0.qkv.weight")
-		aw, _ := m.Find("blocks.0.ada.weight")
-		ab, _ := m.Find("blocks.0.ada.bias")
-		w.AdaStride = ab.Off + ab.N - first.Off
-		span := (c.L - 1) * w.AdaStride
-		if last, _ := m.Find(fmt.Sprintf("blocks.%d.ada.weight", c.L-1)); last.Off != aw.Off+span {
-			panic("model: the blocks' ada weights are not evenly spaced")
+		last, _ := m.Find("blocks.0.ada.bias")
+		w.BlockStride = last.Off + last.N - first.Off
+		span := (c.L - 1) * w.BlockStride
+		stack := func(name string, out, in int) linearW {
+			tw, _ := m.Find("blocks.0." + name + ".weight")
+			tb, _ := m.Find("blocks.0." + name + ".bias")
+			if tl, _ := m.Find(fmt.Sprintf("blocks.%d.%s.weight", c.L-1, name)); tl.Off != tw.Off+span {
+				panic("model: the blocks' tensors are not evenly spaced")
+			}
+			return linearW{W: be.Slice(flat, tw.Off, span+tw.N), B: be.Slice(flat, tb.Off, span+tb.N), In: in, Out: out}
 		}
-		w.Ada = linearW{W: be.Slice(flat, aw.Off, span+aw.N), B: be.Slice(flat, ab.Off, span+ab.N), In: D, Out: 6 * D}
+		w.Stack = blockW{Ada: stack("ada", 6*D, D), QKV: stack("qkv", 3*D, D), Proj: stack("proj", D, D),
+			FC1: stack("fc1", c.MLPRatio*D, D), FC2: stack("fc2", D, c.MLPRatio*D)}
 	}
 	return w
 }

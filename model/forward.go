@@ -9,7 +9,11 @@ import (
 // lnEps is the LayerNorm epsilon (DiT, anchor_torch.py).
 const lnEps = 1e-6
 
-// blockActs are the cached activations of one block (N = B*T rows).
+// blockActs are the cached activations of one block (N = B*T rows). In
+// NewActivations each is block l's view of one stack (L, N, .) of all
+// blocks, so that Backward's weight gradients are one strided batched GEMM
+// per layer kind; Backward overwrites proj, fc1 and fc2 with their layers'
+// output gradients (the inputs of those GEMMs) and fills dqkv.
 type blockActs struct {
 	xin          compute.Buffer // (N, D) block input
 	ln1          compute.Buffer // (N, D) modulated LN of xin
@@ -24,6 +28,7 @@ type blockActs struct {
 	fc1          compute.Buffer // (N, M) M = MLPRatio*D
 	gel          compute.Buffer // (N, M) gelu(fc1)
 	fc2          compute.Buffer // (N, D)
+	dqkv         compute.Buffer // (N, 3D) gradient of qkv (nil in NewInference)
 }
 
 // Activations is the workspace of one Forward/Backward at batch size B: the
@@ -36,11 +41,13 @@ type Activations struct {
 	c1s  compute.Buffer // (B, D) SiLU(c1)
 	c    compute.Buffer // (B, D) conditioning
 	cs   compute.Buffer // (B, D) SiLU(c)
-	// mod (B, L*6D): row b holds block l's shift1, scale1, gate1, shift2,
-	// scale2, gate2 (D each) at columns l*6D..(l+1)*6D, all blocks' adaLN
-	// layers computed by one GEMM (modView).
+	// mod (L, B, 6D): block l's shift1, scale1, gate1, shift2, scale2, gate2
+	// (D each), all blocks' adaLN layers computed at once (adaForward).
 	mod    compute.Buffer
 	blocks []blockActs
+	// stack: the whole stacks (L, N, .) whose views the blocks' ln1, att,
+	// proj, ln2, fc1, gel, fc2 and dqkv are (NewActivations only)
+	stack blockActs
 	hL     compute.Buffer // (N, D) output of the last block
 	modf   compute.Buffer // (B, 2D)
 	lnf    compute.Buffer // (N, D)
@@ -49,10 +56,9 @@ type Activations struct {
 	Out    compute.Buffer // (N, C) the velocity
 
 	// gradient scratch
-	dh, dln, dtmp compute.Buffer // (N, D)
-	dqkv          compute.Buffer // (N, 3D)
+	dh, dln       compute.Buffer // (N, D)
 	dfc           compute.Buffer // (N, M)
-	dmod          compute.Buffer // (B, L*6D) as mod (at least 2D wide: the final layer's too)
+	dmod          compute.Buffer // (L, B, 6D) as mod (at least B*2D: the final layer's too)
 	dcs, dc, dc1  compute.Buffer // (B, D)
 	labels        compute.Buffer // (B) class labels as float32 (nil if unconditional)
 	all           []compute.Buffer
@@ -73,16 +79,21 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 	}
 	a.temb, a.c1, a.c1s, a.c, a.cs = al(B*c.TembDim), al(B*D), al(B*D), al(B*D), al(B*D)
 	a.mod = al(B * c.L * 6 * D)
+	// one stack (L, N, n) for each activation a weight gradient reads
+	s := &a.stack
+	s.ln1, s.att, s.proj, s.ln2 = al(c.L*N*D), al(c.L*N*D), al(c.L*N*D), al(c.L*N*D)
+	s.fc1, s.gel, s.fc2, s.dqkv = al(c.L*N*M), al(c.L*N*M), al(c.L*N*D), al(c.L*N*3*D)
 	for l := 0; l < c.L; l++ {
+		at := func(stack compute.Buffer, n int) compute.Buffer { return be.Slice(stack, l*N*n, N*n) }
 		a.blocks = append(a.blocks, blockActs{
-			xin: al(N * D), ln1: al(N * D), mean1: al(N), rstd1: al(N),
-			qkv: al(N * 3 * D), att: al(N * D), lse: al(B * c.H * c.T), proj: al(N * D),
-			xmid: al(N * D), ln2: al(N * D), mean2: al(N), rstd2: al(N),
-			fc1: al(N * M), gel: al(N * M), fc2: al(N * D),
+			xin: al(N * D), ln1: at(s.ln1, D), mean1: al(N), rstd1: al(N),
+			qkv: al(N * 3 * D), att: at(s.att, D), lse: al(B * c.H * c.T), proj: at(s.proj, D),
+			xmid: al(N * D), ln2: at(s.ln2, D), mean2: al(N), rstd2: al(N),
+			fc1: at(s.fc1, M), gel: at(s.gel, M), fc2: at(s.fc2, D), dqkv: at(s.dqkv, 3*D),
 		})
 	}
 	a.hL, a.modf, a.lnf, a.meanf, a.rstdf, a.Out = al(N*D), al(B*2*D), al(N*D), al(N), al(N), al(N*c.C)
-	a.dh, a.dln, a.dtmp, a.dqkv, a.dfc, a.dmod = al(N*D), al(N*D), al(N*D), al(N*3*D), al(N*M), al(B*max(c.L*6, 2)*D)
+	a.dh, a.dln, a.dfc, a.dmod = al(N*D), al(N*D), al(N*M), al(B*max(c.L*6, 2)*D)
 	a.dcs, a.dc, a.dc1 = al(B*D), al(B*D), al(B*D)
 	if c.NumClasses > 0 {
 		a.labels = al(B)
@@ -95,10 +106,10 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 func (m *DiT) ActivationFloats(B int) int64 {
 	c := m.Cfg
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
-	block := 7*N*D + 6*b*D + 4*N + 3*N*D + b*int64(c.H)*int64(c.T) + 2*N*M
+	block := 7*N*D + 6*b*D + 4*N + 6*N*D + b*int64(c.H)*int64(c.T) + 2*N*M // qkv and dqkv 3 N D each
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
 	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                 // final layer
-	n += 3*N*D + N*3*D + N*M + b*int64(max(c.L*6, 2))*D + 3*b*D // gradient scratch
+	n += 2*N*D + N*M + b*int64(max(c.L*6, 2))*D + 3*b*D // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
@@ -117,7 +128,7 @@ func (m *DiT) ActivationFloats(B int) int64 {
 //	proj  (N, D)   proj(att), then fc2
 //	qkv   (N, 3D)
 //	fc1, gel (N, M)
-//	mean, rstd (N), lse (B, H, T), mod (B, L*6D), modf (B, 2D)
+//	mean, rstd (N), lse (B, H, T), mod (L, B, 6D), modf (B, 2D)
 //	temb (B, TembDim), c1, c1s, c, cs, label scratch (B, D), labels (B)
 //	Out   (N, C)
 //
@@ -209,14 +220,15 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 	linearForward(be, h, x, w.Inp, N)
 	be.AddRows(h, w.Pos, T)
 
-	// every block's modulation (B, L*6D) at once: one GEMM, one bias pass
-	ldm := c.L * 6 * D
+	// every block's modulation (L, B, 6D) at once: one GEMM, one bias pass
+	ldm := 6 * D
 	if c.L > 0 {
 		adaForward(be, a.mod, a.cs, w, c.L, B)
 	}
 	for l := range a.blocks {
 		ba, bw := &a.blocks[l], w.Blocks[l]
-		view := func(k int) compute.Buffer { return modView(be, a.mod, 6*l+k, 6*c.L, B, D) }
+		mod := be.Slice(a.mod, l*B*ldm, B*ldm)
+		view := func(k int) compute.Buffer { return modView(be, mod, k, 6, B, D) }
 		sh1, sc1, g1, sh2, sc2, g2 := view(0), view(1), view(2), view(3), view(4), view(5)
 
 		be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, sh1, sc1, ldm, B, T, D, lnEps)
@@ -242,14 +254,15 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 	linearForward(be, a.Out, a.lnf, w.Out, N)
 }
 
-// adaForward sets mod (B, L*6D) to every block's adaLN modulation of cs
-// (B, D): block l's columns l*6D.. are cs W_l^T + b_l, as L linearForwards
-// would set them, in one strided batched GEMM (W_l AdaStride apart in the
-// parameters) and one AddBiases.
+// adaForward sets mod (L, B, 6D) to every block's adaLN modulation of cs
+// (B, D): mod[l] = cs W_l^T + b_l, as L linearForwards would set them, in
+// one strided batched GEMM (W_l AdaStride apart in the parameters) and one
+// AddBiases.
 func adaForward(be compute.Backend, mod, cs compute.Buffer, w weights, L, B int) {
-	D6, D := w.Ada.Out, w.Ada.In
-	be.Gemm(false, true, B, D6, D, 1, cs, D, 0, w.Ada.W, D, w.AdaStride, 0, mod, L*D6, D6, L)
-	be.AddBiases(mod, w.Ada.B, L, D6, w.AdaStride)
+	ada := w.Stack.Ada
+	D6, D := ada.Out, ada.In
+	be.Gemm(false, true, B, D6, D, 1, cs, D, 0, ada.W, D, w.BlockStride, 0, mod, D6, B*D6, L)
+	be.AddBiases(mod, ada.B, L, D6, w.BlockStride)
 }
 
 // modView is chunk k (D columns) of every row of a modulation buffer of B

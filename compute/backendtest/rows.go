@@ -22,27 +22,22 @@ func TestAddBias(t *testing.T, b compute.Backend, o Options) {
 	}
 }
 
-// biasesShapes are (N rows, K layers of width W, biases stride apart).
+// biasesShapes are (K stacked layers of N rows and width W, biases stride apart).
 var biasesShapes = []struct{ N, K, W, stride int }{{1, 1, 1, 1}, {3, 2, 5, 5}, {4, 3, 7, 11}, {70, 6, 64, 130}, {300, 2, 33, 40}}
 
-// TestAddBiases checks AddBiases (x[r, k W + j] += bias[k stride + j];
-// error scale |x| + |bias|); the cells between the biases are not read.
+// TestAddBiases checks AddBiases (x[k, r, j] += bias[k stride + j]; error
+// scale |x| + |bias|); the cells between the biases are not read.
 func TestAddBiases(t *testing.T, b compute.Backend, o Options) {
 	s := newSuite(t, b, o)
 	for _, sh := range biasesShapes {
 		s.run(t, shape("N=%d,K=%d,W=%d,stride=%d", sh.N, sh.K, sh.W, sh.stride), func(t *testing.T) {
-			X := sh.K * sh.W
-			x := s.region("x", s.normal(sh.N*X, 1)).rows(X)
-			bv := s.normal((sh.K-1)*sh.stride+sh.W, 1)
-			bias := s.region("bias", bv)
-			flat := make([]float64, X) // the K biases side by side
+			n := sh.N * sh.W
+			x := s.region("x", s.normal(sh.K*n, 1)).rows(sh.W)
+			bias := s.region("bias", s.normal((sh.K-1)*sh.stride+sh.W, 1))
+			e, bv := x.expect(), bias.f64()
 			for k := range sh.K {
-				for j := range sh.W {
-					flat[k*sh.W+j] = float64(bv[k*sh.stride+j])
-				}
+				refAddRows(e.v[k*n:(k+1)*n], e.mag[k*n:(k+1)*n], bv[k*sh.stride:k*sh.stride+sh.W], 1)
 			}
-			e := x.expect()
-			refAddRows(e.v, e.mag, flat, 1)
 			b.AddBiases(x.buf, bias.buf, sh.K, sh.W, sh.stride)
 			x.check(t, e, s.o.ElemTol)
 			bias.unchanged(t)
@@ -50,27 +45,19 @@ func TestAddBiases(t *testing.T, b compute.Backend, o Options) {
 	}
 }
 
-// TestBiasGrads checks BiasGrads (dbias[k stride + j] += sum_r dy[r, k W + j];
+// TestBiasGrads checks BiasGrads (dbias[k stride + j] += sum_r dy[k, r, j];
 // error scale |dbias| + sum_r |dy|); the cells between the biases must stay.
 func TestBiasGrads(t *testing.T, b compute.Backend, o Options) {
 	s := newSuite(t, b, o)
 	for _, sh := range biasesShapes {
 		s.run(t, shape("N=%d,K=%d,W=%d,stride=%d", sh.N, sh.K, sh.W, sh.stride), func(t *testing.T) {
-			X := sh.K * sh.W
-			dy := s.region("dy", s.normal(sh.N*X, 1)).rows(X)
+			n := sh.N * sh.W
+			dy := s.region("dy", s.normal(sh.K*n, 1)).rows(sh.W)
 			dbias := s.region("dbias", s.normal((sh.K-1)*sh.stride+sh.W, 1))
-			e := dbias.expect()
-			flat, mag := make([]float64, X), make([]float64, X)
+			e, d := dbias.expect(), dy.f64()
 			for k := range sh.K {
-				for j := range sh.W {
-					flat[k*sh.W+j] = e.v[k*sh.stride+j]
-				}
-			}
-			refAddRowsGrad(flat, mag, dy.f64(), 1)
-			for k := range sh.K {
-				for j := range sh.W {
-					e.v[k*sh.stride+j], e.mag[k*sh.stride+j] = flat[k*sh.W+j], mag[k*sh.W+j]
-				}
+				o := k * sh.stride
+				refAddRowsGrad(e.v[o:o+sh.W], e.mag[o:o+sh.W], d[k*n:(k+1)*n], 1)
 			}
 			b.BiasGrads(dbias.buf, dy.buf, sh.K, sh.W, sh.stride)
 			dbias.check(t, e, s.o.ReduceTol)

@@ -41,44 +41,26 @@ func (be *Backend) BiasGrad(dbias, dy compute.Buffer) {
 	})
 }
 
-// AddBiases sets x[r, k W + j] += bias[k stride + j]: AddBias of each of the
-// K column blocks of x with its bias.
+// AddBiases sets x[k, r, j] += bias[k stride + j]: AddBias of each of the
+// K stacked [N, W] blocks of x with its bias.
 func (be *Backend) AddBiases(x, bias compute.Buffer, K, W, stride int) {
 	xs, bs := Data(x), Data(bias)
-	X := K * W
-	need(K > 0 && W > 0 && stride >= W && len(xs)%X == 0 && len(bs) >= (K-1)*stride+W, "AddBiases shapes")
-	be.parallel(len(xs)/X, X, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			for k := range K {
-				row, b := xs[r*X+k*W:r*X+(k+1)*W], bs[k*stride:k*stride+W]
-				for j, v := range b {
-					row[j] += v
-				}
-			}
-		}
-	})
+	need(K > 0 && W > 0 && stride >= W && len(xs)%(K*W) == 0 && len(bs) >= (K-1)*stride+W, "AddBiases shapes")
+	n := len(xs) / K
+	for k := range K {
+		be.AddBias(&Buf{D: xs[k*n : (k+1)*n]}, &Buf{D: bs[k*stride : k*stride+W]})
+	}
 }
 
-// BiasGrads sets dbias[k stride + j] += sum_r dy[r, k W + j]: BiasGrad of
-// each of the K column blocks of dy, each column summed in float64 in row
-// order as BiasGrad does.
+// BiasGrads sets dbias[k stride + j] += sum_r dy[k, r, j]: BiasGrad of each
+// of the K stacked [N, W] blocks of dy.
 func (be *Backend) BiasGrads(dbias, dy compute.Buffer, K, W, stride int) {
 	db, d := Data(dbias), Data(dy)
-	X := K * W
-	need(K > 0 && W > 0 && stride >= W && len(d)%X == 0 && len(db) >= (K-1)*stride+W, "BiasGrads shapes")
-	N := len(d) / X
-	be.parallel(X, N, func(lo, hi int) {
-		acc := make([]float64, hi-lo)
-		for r := 0; r < N; r++ {
-			for j, v := range d[r*X+lo : r*X+hi] {
-				acc[j] += float64(v)
-			}
-		}
-		for j, a := range acc {
-			c := lo + j
-			db[(c/W)*stride+c%W] += float32(a)
-		}
-	})
+	need(K > 0 && W > 0 && stride >= W && len(d)%(K*W) == 0 && len(db) >= (K-1)*stride+W, "BiasGrads shapes")
+	n := len(d) / K
+	for k := range K {
+		be.BiasGrad(&Buf{D: db[k*stride : k*stride+W]}, &Buf{D: d[k*n : (k+1)*n]})
+	}
 }
 
 // AddRows sets x[r,j] += p[r mod P, j]; x (N, X), p (P, X).
