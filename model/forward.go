@@ -48,20 +48,20 @@ type Activations struct {
 	// stack: the whole stacks (L, N, .) whose views the blocks' ln1, att,
 	// proj, ln2, fc1, gel, fc2 and dqkv are (NewActivations only)
 	stack blockActs
-	hL     compute.Buffer // (N, D) output of the last block
-	modf   compute.Buffer // (B, 2D)
-	lnf    compute.Buffer // (N, D)
-	meanf  compute.Buffer // (N)
-	rstdf  compute.Buffer // (N)
-	Out    compute.Buffer // (N, C) the velocity
+	hL    compute.Buffer // (N, D) output of the last block
+	modf  compute.Buffer // (B, 2D)
+	lnf   compute.Buffer // (N, D)
+	meanf compute.Buffer // (N)
+	rstdf compute.Buffer // (N)
+	Out   compute.Buffer // (N, C) the velocity
 
 	// gradient scratch
-	dh, dln       compute.Buffer // (N, D)
-	dfc           compute.Buffer // (N, M)
-	dmod          compute.Buffer // (L, B, 6D) as mod (at least B*2D: the final layer's too)
-	dcs, dc, dc1  compute.Buffer // (B, D)
-	labels        compute.Buffer // (B) class labels as float32 (nil if unconditional)
-	all           []compute.Buffer
+	dh, dln      compute.Buffer // (N, D)
+	dfc          compute.Buffer // (N, M)
+	dmod         compute.Buffer // (L, B, 6D) as mod (at least B*2D: the final layer's too)
+	dcs, dc, dc1 compute.Buffer // (B, D)
+	labels       compute.Buffer // (B) class labels as float32 (nil if unconditional)
+	all          []compute.Buffer
 
 	// inference: the forward-only layout of NewInference (Backward panics).
 	inference bool
@@ -108,7 +108,7 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
 	block := 7*N*D + 6*b*D + 4*N + 6*N*D + b*int64(c.H)*int64(c.T) + 2*N*M // qkv and dqkv 3 N D each
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
-	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                 // final layer
+	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)         // final layer
 	n += 2*N*D + N*M + b*int64(max(c.L*6, 2))*D + 3*b*D // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
