@@ -52,11 +52,17 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 		be.AttentionBackward(ba.dqkv, a.dln, ba.qkv, ba.att, ba.lse, B, T, c.H, D)
 		linearInputGrad(be, a.dln, ba.dqkv, bw.QKV, N, false)
 		be.LayerNormModBackward(a.dh, view(dmod, 0), view(dmod, 1), a.dln, ba.xin, ba.mean1, ba.rstd1, view(mod, 1), ldm, B, T, D)
-		// modulation: dcs += dmod_l W_l
-		linearInputGrad(be, a.dcs, dmod, bw.Ada, B, true)
 	}
 	if c.L > 0 {
-		s, gs, L := &a.stack, g.BlockStride, c.L
+		// modulation: dcs += sum_l dmod_l W_l, the L products in one strided
+		// batched GEMM, added in block order in one LinComb
+		s, gs, L, ada := &a.stack, g.BlockStride, c.L, w.Stack.Ada
+		be.Gemm(false, false, B, D, ada.Out, 1, a.dmod, ada.Out, B*ada.Out, ada.W, D, gs, 0, a.dcsL, D, B*D, L)
+		ones, terms := make([]float32, L), make([]compute.Buffer, L)
+		for l := range L {
+			ones[l], terms[l] = 1, be.Slice(a.dcsL, l*B*D, B*D)
+		}
+		be.LinComb(a.dcs, a.dcs, ones, terms)
 		blockGrads(be, g.Stack.Ada, a.dmod, a.cs, false, B, gs, L)
 		blockGrads(be, g.Stack.QKV, s.dqkv, s.ln1, true, N, gs, L)
 		blockGrads(be, g.Stack.Proj, s.proj, s.att, true, N, gs, L)

@@ -60,6 +60,7 @@ type Activations struct {
 	dfc          compute.Buffer // (N, M)
 	dmod         compute.Buffer // (L, B, 6D) as mod (at least B*2D: the final layer's too)
 	dcs, dc, dc1 compute.Buffer // (B, D)
+	dcsL         compute.Buffer // (L, B, D) each block's part of dcs
 	labels       compute.Buffer // (B) class labels as float32 (nil if unconditional)
 	all          []compute.Buffer
 
@@ -94,7 +95,7 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 	}
 	a.hL, a.modf, a.lnf, a.meanf, a.rstdf, a.Out = al(N*D), al(B*2*D), al(N*D), al(N), al(N), al(N*c.C)
 	a.dh, a.dln, a.dfc, a.dmod = al(N*D), al(N*D), al(N*M), al(B*max(c.L*6, 2)*D)
-	a.dcs, a.dc, a.dc1 = al(B*D), al(B*D), al(B*D)
+	a.dcs, a.dc, a.dc1, a.dcsL = al(B*D), al(B*D), al(B*D), al(c.L*B*D)
 	if c.NumClasses > 0 {
 		a.labels = al(B)
 	}
@@ -108,8 +109,8 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
 	block := 7*N*D + 6*b*D + 4*N + 6*N*D + b*int64(c.H)*int64(c.T) + 2*N*M // qkv and dqkv 3 N D each
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
-	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)         // final layer
-	n += 2*N*D + N*M + b*int64(max(c.L*6, 2))*D + 3*b*D // gradient scratch
+	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                      // final layer
+	n += 2*N*D + N*M + b*int64(max(c.L*6, 2))*D + (3+int64(c.L))*b*D // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
