@@ -148,6 +148,15 @@ type Backend interface {
 	//   dshift[b,j] = sum_{r in b} dy[r,j],  dscale[b,j] = sum_{r in b} dy[r,j] xhat[r,j]
 	// (overwritten; views of stride ld).
 	LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale Buffer, ld, B, T, D int)
+	// ResidualLayerNormMod is BiasGatedResidual(out, x, res, bias, gate, ldg, B, T, D)
+	// followed by LayerNormMod(y, mean, rstd, out, shift, scale, ld, B, T, D, eps), in
+	// one pass: a block's residual update and the layer norm that reads it.
+	ResidualLayerNormMod(out, x, res, bias, gate Buffer, ldg int, y, mean, rstd, shift, scale Buffer, ld, B, T, D int, eps float32)
+	// LayerNormModBackwardGated is LayerNormModBackward(dx, dshift, dscale, dy, x, mean,
+	// rstd, scale, ld, B, T, D) followed by GatedResidualBackward(gdy, gdgate, dx, gate,
+	// gy, ldg, B, T, D) of the residual branch that produced the layer norm's input.
+	LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rstd, scale Buffer, ld int,
+		gdy, gdgate, gate, gy Buffer, ldg, B, T, D int)
 
 	// Attention is non-causal multi-head self-attention over qkv [B, T, 3D], laid out
 	// per token as (q | k | v), each as H heads of Dh = D/H:
@@ -160,7 +169,7 @@ type Backend interface {
 
 	// Gelu sets y = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 	Gelu(y, x Buffer)
-	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten); dx may alias dy.
+	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten); dx may alias dy or x.
 	GeluBackward(dx, dy, x Buffer)
 	// BiasGelu sets x[r, j] += bias[j] (kept: the backward pass reads it) and
 	// y = gelu_tanh(x) for x [N, len(bias)]: AddBias then Gelu, in one pass.
@@ -177,7 +186,7 @@ type Backend interface {
 	// Copy(out, x) and GatedResidual(out, gate, y, ...) in one pass.
 	BiasGatedResidual(out, x, y, bias, gate Buffer, ld, B, T, D int)
 	// GatedResidualBackward sets dy[r,j] = gate[b,j] * dx[r,j] (overwritten) and
-	// dgate[b,j] = sum_{r in b} dx[r,j] * y[r,j] (overwritten, stride ld).
+	// dgate[b,j] = sum_{r in b} dx[r,j] * y[r,j] (overwritten, stride ld); dy may alias y.
 	GatedResidualBackward(dy, dgate, dx, gate, y Buffer, ld, B, T, D int)
 
 	// TimestepEmbedding sets emb [B, dim] from t [B]: with half = dim/2 and

@@ -24,34 +24,51 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 	dfc := be.Slice(a.dfc, 0, N*M)
 
 	// final layer
-	linearBackward(be, a.dln, g.Out, dout, a.lnf, w.Out, N, false)
-	dmodf := be.Slice(a.dmod, 0, B*2*D)
-	scf := modView(be, a.modf, 1, 2, B, D)
-	be.Fill(a.dh, 0)
-	be.LayerNormModBackward(a.dh, modView(be, dmodf, 0, 2, B, D), modView(be, dmodf, 1, 2, B, D),
-		a.dln, a.hL, a.meanf, a.rstdf, scf, 2*D, B, T, D)
-	linearBackward(be, a.dcs, g.AdaF, dmodf, a.cs, w.AdaF, B, false)
-
 	ldm := 6 * D
+	modAt := func(buf compute.Buffer, l, k int) compute.Buffer {
+		return modView(be, be.Slice(buf, l*B*ldm, B*ldm), k, 6, B, D)
+	}
+	linearBackward(be, a.dln, g.Out, dout, a.lnf, w.Out, N, false)
+	scf := modView(be, a.modf, 1, 2, B, D)
+	dshf, dscf := modView(be, a.dmodf, 0, 2, B, D), modView(be, a.dmodf, 1, 2, B, D)
+	be.Fill(a.dh, 0)
+	// Each layer norm's backward runs with the backward of the gated
+	// residual branch before it (LayerNormModBackwardGated), which reads
+	// dh: the last block's MLP branch here, the attention branch in each
+	// block, and the MLP branch of the block below at each block's end.
+	// The weight and bias gradients of every block's layers are taken
+	// after the loop (blockGrads); each layer's output gradient is kept in
+	// place of its output: dfc2 in fc2, dfc1 in fc1, dproj in proj.
+	if L := c.L; L == 0 {
+		be.LayerNormModBackward(a.dh, dshf, dscf, a.dln, a.hL, a.meanf, a.rstdf, scf, 2*D, B, T, D)
+	} else {
+		// the last block's MLP branch: out = xmid + g2 fc2
+		top := &a.blocks[L-1]
+		be.LayerNormModBackwardGated(a.dh, dshf, dscf, a.dln, a.hL, a.meanf, a.rstdf, scf, 2*D,
+			top.fc2, modAt(a.dmod, L-1, 5), modAt(a.mod, L-1, 5), top.fc2, ldm, B, T, D)
+	}
+	linearBackward(be, a.dcs, g.AdaF, a.dmodf, a.cs, w.AdaF, B, false)
+
 	for l := len(a.blocks) - 1; l >= 0; l-- {
 		ba, bw := &a.blocks[l], w.Blocks[l]
-		mod, dmod := be.Slice(a.mod, l*B*ldm, B*ldm), be.Slice(a.dmod, l*B*ldm, B*ldm)
-		view := func(buf compute.Buffer, k int) compute.Buffer { return modView(be, buf, k, 6, B, D) }
-		// The weight and bias gradients of every block's layers are taken
-		// after the loop (blockGrads); each layer's output gradient is kept
-		// in place of its output: dfc2 in fc2, dfc1 in fc1, dproj in proj.
-		// MLP branch: out = xmid + g2 fc2   (dh is d out, and d xmid through the residual)
-		be.GatedResidualBackward(ba.fc2, view(dmod, 5), a.dh, view(mod, 5), ba.fc2, ldm, B, T, D)
+		// MLP: fc2 holds its gradient (dh through the gate) already
 		linearInputGrad(be, dfc, ba.fc2, bw.FC2, N, false)
 		be.GeluBackward(ba.fc1, dfc, ba.fc1)
 		linearInputGrad(be, a.dln, ba.fc1, bw.FC1, N, false)
-		be.LayerNormModBackward(a.dh, view(dmod, 3), view(dmod, 4), a.dln, ba.xmid, ba.mean2, ba.rstd2, view(mod, 4), ldm, B, T, D)
-		// attention branch: xmid = xin + g1 proj
-		be.GatedResidualBackward(ba.proj, view(dmod, 2), a.dh, view(mod, 2), ba.proj, ldm, B, T, D)
+		// ln2, and the attention branch: xmid = xin + g1 proj
+		be.LayerNormModBackwardGated(a.dh, modAt(a.dmod, l, 3), modAt(a.dmod, l, 4), a.dln, ba.xmid, ba.mean2, ba.rstd2, modAt(a.mod, l, 4), ldm,
+			ba.proj, modAt(a.dmod, l, 2), modAt(a.mod, l, 2), ba.proj, ldm, B, T, D)
 		linearInputGrad(be, a.dln, ba.proj, bw.Proj, N, false)
 		be.AttentionBackward(ba.dqkv, a.dln, ba.qkv, ba.att, ba.lse, B, T, c.H, D)
 		linearInputGrad(be, a.dln, ba.dqkv, bw.QKV, N, false)
-		be.LayerNormModBackward(a.dh, view(dmod, 0), view(dmod, 1), a.dln, ba.xin, ba.mean1, ba.rstd1, view(mod, 1), ldm, B, T, D)
+		// ln1, and the MLP branch of the block below
+		if l == 0 {
+			be.LayerNormModBackward(a.dh, modAt(a.dmod, 0, 0), modAt(a.dmod, 0, 1), a.dln, ba.xin, ba.mean1, ba.rstd1, modAt(a.mod, 0, 1), ldm, B, T, D)
+		} else {
+			below := &a.blocks[l-1]
+			be.LayerNormModBackwardGated(a.dh, modAt(a.dmod, l, 0), modAt(a.dmod, l, 1), a.dln, ba.xin, ba.mean1, ba.rstd1, modAt(a.mod, l, 1), ldm,
+				below.fc2, modAt(a.dmod, l-1, 5), modAt(a.mod, l-1, 5), below.fc2, ldm, B, T, D)
+		}
 	}
 	if c.L > 0 {
 		// modulation: dcs += sum_l dmod_l W_l, the L products in one strided

@@ -58,7 +58,8 @@ type Activations struct {
 	// gradient scratch
 	dh, dln      compute.Buffer // (N, D)
 	dfc          compute.Buffer // (N, M)
-	dmod         compute.Buffer // (L, B, 6D) as mod (at least B*2D: the final layer's too)
+	dmod         compute.Buffer // (L, B, 6D) as mod
+	dmodf        compute.Buffer // (B, 2D)
 	dcs, dc, dc1 compute.Buffer // (B, D)
 	dcsL         compute.Buffer // (L, B, D) each block's part of dcs
 	labels       compute.Buffer // (B) class labels as float32 (nil if unconditional)
@@ -94,7 +95,7 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 		})
 	}
 	a.hL, a.modf, a.lnf, a.meanf, a.rstdf, a.Out = al(N*D), al(B*2*D), al(N*D), al(N), al(N), al(N*c.C)
-	a.dh, a.dln, a.dfc, a.dmod = al(N*D), al(N*D), al(N*M), al(B*max(c.L*6, 2)*D)
+	a.dh, a.dln, a.dfc, a.dmod, a.dmodf = al(N*D), al(N*D), al(N*M), al(B*c.L*6*D), al(B*2*D)
 	a.dcs, a.dc, a.dc1, a.dcsL = al(B*D), al(B*D), al(B*D), al(c.L*B*D)
 	if c.NumClasses > 0 {
 		a.labels = al(B)
@@ -109,8 +110,8 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
 	block := 7*N*D + 6*b*D + 4*N + 6*N*D + b*int64(c.H)*int64(c.T) + 2*N*M // qkv and dqkv 3 N D each
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
-	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                      // final layer
-	n += 2*N*D + N*M + b*int64(max(c.L*6, 2))*D + (3+int64(c.L))*b*D // gradient scratch
+	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                // final layer
+	n += 2*N*D + N*M + b*int64(c.L*6+2)*D + (3+int64(c.L))*b*D // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
@@ -221,37 +222,43 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 	linearForward(be, h, x, w.Inp, N)
 	be.AddRows(h, w.Pos, T)
 
-	// every block's modulation (L, B, 6D) at once: one GEMM, one bias pass
+	// every block's modulation (L, B, 6D) at once: one GEMM, one bias pass;
+	// the final layer's (B, 2D)
 	ldm := 6 * D
 	if c.L > 0 {
 		adaForward(be, a.mod, a.cs, w, c.L, B)
 	}
+	linearForward(be, a.modf, a.cs, w.AdaF, B)
+	shf, scf := modView(be, a.modf, 0, 2, B, D), modView(be, a.modf, 1, 2, B, D)
+	if c.L == 0 {
+		be.LayerNormMod(a.lnf, a.meanf, a.rstdf, a.hL, shf, scf, 2*D, B, T, D, lnEps)
+	}
+	// Each residual update runs with the layer norm that reads it
+	// (ResidualLayerNormMod): ln2 in the block, the next block's ln1 (or the
+	// final layer's) at its end.
+	modAt := func(l, k int) compute.Buffer { return modView(be, be.Slice(a.mod, l*B*ldm, B*ldm), k, 6, B, D) }
 	for l := range a.blocks {
 		ba, bw := &a.blocks[l], w.Blocks[l]
-		mod := be.Slice(a.mod, l*B*ldm, B*ldm)
-		view := func(k int) compute.Buffer { return modView(be, mod, k, 6, B, D) }
-		sh1, sc1, g1, sh2, sc2, g2 := view(0), view(1), view(2), view(3), view(4), view(5)
-
-		be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, sh1, sc1, ldm, B, T, D, lnEps)
+		if l == 0 {
+			be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, modAt(0, 0), modAt(0, 1), ldm, B, T, D, lnEps)
+		}
 		linearForward(be, ba.qkv, ba.ln1, bw.QKV, N)
 		be.Attention(ba.att, ba.lse, ba.qkv, B, T, c.H, D)
 		gemmForward(be, ba.proj, ba.att, bw.Proj, N) // its bias is added in the residual
-		be.BiasGatedResidual(ba.xmid, ba.xin, ba.proj, bw.Proj.B, g1, ldm, B, T, D)
+		be.ResidualLayerNormMod(ba.xmid, ba.xin, ba.proj, bw.Proj.B, modAt(l, 2), ldm,
+			ba.ln2, ba.mean2, ba.rstd2, modAt(l, 3), modAt(l, 4), ldm, B, T, D, lnEps)
 
-		be.LayerNormMod(ba.ln2, ba.mean2, ba.rstd2, ba.xmid, sh2, sc2, ldm, B, T, D, lnEps)
 		gemmForward(be, ba.fc1, ba.ln2, bw.FC1, N) // its bias is added with the GELU
 		be.BiasGelu(ba.gel, ba.fc1, bw.FC1.B)
 		gemmForward(be, ba.fc2, ba.gel, bw.FC2, N)
-		next := a.hL
+		next, ln, mean, rstd, sh, sc, ld := a.hL, a.lnf, a.meanf, a.rstdf, shf, scf, 2*D
 		if l+1 < len(a.blocks) {
-			next = a.blocks[l+1].xin
+			nb := &a.blocks[l+1]
+			next, ln, mean, rstd, sh, sc, ld = nb.xin, nb.ln1, nb.mean1, nb.rstd1, modAt(l+1, 0), modAt(l+1, 1), ldm
 		}
-		be.BiasGatedResidual(next, ba.xmid, ba.fc2, bw.FC2.B, g2, ldm, B, T, D)
+		be.ResidualLayerNormMod(next, ba.xmid, ba.fc2, bw.FC2.B, modAt(l, 5), ldm, ln, mean, rstd, sh, sc, ld, B, T, D, lnEps)
 	}
 
-	linearForward(be, a.modf, a.cs, w.AdaF, B)
-	shf, scf := modView(be, a.modf, 0, 2, B, D), modView(be, a.modf, 1, 2, B, D)
-	be.LayerNormMod(a.lnf, a.meanf, a.rstdf, a.hL, shf, scf, 2*D, B, T, D, lnEps)
 	linearForward(be, a.Out, a.lnf, w.Out, N)
 }
 

@@ -157,6 +157,8 @@ var All = []struct {
 	{"ScatterAddRows", TestScatterAddRows},
 	{"LayerNormMod", TestLayerNormMod},
 	{"LayerNormModBackward", TestLayerNormModBackward},
+	{"ResidualLayerNormMod", TestResidualLayerNormMod},
+	{"LayerNormModBackwardGated", TestLayerNormModBackwardGated},
 	{"Attention", TestAttention},
 	{"AttentionBackward", TestAttentionBackward},
 	{"AttentionSpec", TestAttentionSpec},

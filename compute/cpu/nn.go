@@ -187,6 +187,20 @@ func (be *Backend) GatedResidual(x, gate, y compute.Buffer, ld, B, T, D int) {
 	})
 }
 
+// ResidualLayerNormMod is BiasGatedResidual then LayerNormMod of its output.
+func (be *Backend) ResidualLayerNormMod(out, x, res, bias, gate compute.Buffer, ldg int, y, mean, rstd, shift, scale compute.Buffer, ld, B, T, D int, eps float32) {
+	be.BiasGatedResidual(out, x, res, bias, gate, ldg, B, T, D)
+	be.LayerNormMod(y, mean, rstd, out, shift, scale, ld, B, T, D, eps)
+}
+
+// LayerNormModBackwardGated is LayerNormModBackward then GatedResidualBackward
+// of the branch before the layer norm, which reads dx.
+func (be *Backend) LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int,
+	gdy, gdgate, gate, gy compute.Buffer, ldg, B, T, D int) {
+	be.LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale, ld, B, T, D)
+	be.GatedResidualBackward(gdy, gdgate, dx, gate, gy, ldg, B, T, D)
+}
+
 // BiasGatedResidual sets y += bias, then out = x + gate y: the spec is
 // AddBias, Copy and GatedResidual in turn.
 func (be *Backend) BiasGatedResidual(out, x, y, bias, gate compute.Buffer, ld, B, T, D int) {
