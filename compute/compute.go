@@ -13,6 +13,13 @@ type Buffer interface {
 	Len() int
 }
 
+// BiasGradJob is one BiasGrads of Backend.MultiBiasGrad: dbias[k*Stride + j] +=
+// sum_r DY[k, r, j] for DY [K, N, W].
+type BiasGradJob struct {
+	DBias, DY    Buffer
+	K, W, Stride int
+}
+
 // Path selects the probability path of the CFM loss.
 type Path int
 
@@ -131,6 +138,10 @@ type Backend interface {
 	// BiasGrads sets dbias[k*stride + j] += sum_r dy[k, r, j] for dy [K, N, W]: BiasGrad
 	// of each of the K layers of AddBiases, in one pass.
 	BiasGrads(dbias, dy Buffer, K, W, stride int)
+	// MultiBiasGrad runs BiasGrads(j.DBias, j.DY, j.K, j.W, j.Stride) for every job (one
+	// pass on a GPU: the bias gradients of a whole backward pass at its end). No job's
+	// DBias may overlap any job's DY.
+	MultiBiasGrad(jobs []BiasGradJob)
 	// AddRows sets x[r, j] += p[r mod P, j] for x [N, X], p [P, X] (positional embedding).
 	AddRows(x, p Buffer, P int)
 	// AddRowsGrad sets dp[r mod P, j] += dx[r, j].

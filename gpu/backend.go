@@ -48,15 +48,16 @@ type Backend struct {
 	math       Math
 	scalarAttn bool // Options.ScalarAttention
 	name       string
-	stage      unsafe.Pointer // stageFloats floats of host staging for Upload and Download
-	part       devptr         // redMaxBlocks float64 partial sums
-	scalar     devptr         // one float32 (scalar reductions)
-	errw       devptr         // the device error word (uint32)
-	coef       *Buf           // path coefficients, 4 per sample (grown)
-	delta      *Buf           // attention backward: dout . out per row (grown)
-	colPart    *Buf           // column sums: float64 partials per row block (grown)
-	colTicket  *Buf           // column sums: one ticket (uint32) per 32-column strip (grown, zeroed)
-	ot         *Buf           // OTCoupling: cost matrix and solver state (grown)
+	stage      unsafe.Pointer  // stageFloats floats of host staging for Upload and Download
+	part       devptr          // redMaxBlocks float64 partial sums
+	scalar     devptr          // one float32 (scalar reductions)
+	errw       devptr          // the device error word (uint32)
+	coef       *Buf            // path coefficients, 4 per sample (grown)
+	delta      *Buf            // attention backward: dout . out per row (grown)
+	colPart    *Buf            // column sums: float64 partials per row block (grown)
+	colTicket  *Buf            // column sums: one ticket (uint32) per 32-column strip (grown, zeroed)
+	colTables  map[string]*Buf // MultiBiasGrad: the job tables, by jobs (uploaded once each)
+	ot         *Buf            // OTCoupling: cost matrix and solver state (grown)
 	closed     bool
 
 	// capturing is set between Capture's begin and end of stream capture:
@@ -171,7 +172,11 @@ func (be *Backend) release() error {
 			be.drv.free(b.p)
 		}
 	}
+	for _, b := range be.colTables {
+		be.drv.free(b.p)
+	}
 	be.part, be.scalar, be.errw, be.coef, be.delta, be.ot, be.colPart, be.colTicket = 0, 0, 0, nil, nil, nil, nil, nil
+	be.colTables = nil
 	if be.stage != nil {
 		be.drv.hostFree(be.stage)
 		be.stage = nil

@@ -28,7 +28,16 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 	modAt := func(buf compute.Buffer, l, k int) compute.Buffer {
 		return modView(be, be.Slice(buf, l*B*ldm, B*ldm), k, 6, B, D)
 	}
-	linearBackward(be, a.dln, g.Out, dout, a.lnf, w.Out, N, false)
+	// every bias gradient, taken at the end in one MultiBiasGrad
+	var bias []compute.BiasGradJob
+	linearGrads := func(dx compute.Buffer, dw linearW, dy, x compute.Buffer, w linearW, n int) {
+		be.Gemm(true, false, w.Out, w.In, n, 1, dy, w.Out, 0, x, w.In, 0, 1, dw.W, w.In, 0, 1)
+		bias = append(bias, compute.BiasGradJob{DBias: dw.B, DY: dy, K: 1, W: w.Out, Stride: w.Out})
+		if dx != nil {
+			linearInputGrad(be, dx, dy, w, n, false)
+		}
+	}
+	linearGrads(a.dln, g.Out, dout, a.lnf, w.Out, N)
 	scf := modView(be, a.modf, 1, 2, B, D)
 	dshf, dscf := modView(be, a.dmodf, 0, 2, B, D), modView(be, a.dmodf, 1, 2, B, D)
 	be.Fill(a.dh, 0)
@@ -47,7 +56,7 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 		be.LayerNormModBackwardGated(a.dh, dshf, dscf, a.dln, a.hL, a.meanf, a.rstdf, scf, 2*D,
 			top.fc2, modAt(a.dmod, L-1, 5), modAt(a.mod, L-1, 5), top.fc2, ldm, B, T, D)
 	}
-	linearBackward(be, a.dcs, g.AdaF, a.dmodf, a.cs, w.AdaF, B, false)
+	linearGrads(a.dcs, g.AdaF, a.dmodf, a.cs, w.AdaF, B)
 
 	for l := len(a.blocks) - 1; l >= 0; l-- {
 		ba, bw := &a.blocks[l], w.Blocks[l]
@@ -80,15 +89,15 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 			ones[l], terms[l] = 1, be.Slice(a.dcsL, l*B*D, B*D)
 		}
 		be.LinComb(a.dcs, a.dcs, ones, terms)
-		blockGrads(be, g.Stack.Ada, a.dmod, a.cs, false, B, gs, L)
-		blockGrads(be, g.Stack.QKV, s.dqkv, s.ln1, true, N, gs, L)
-		blockGrads(be, g.Stack.Proj, s.proj, s.att, true, N, gs, L)
-		blockGrads(be, g.Stack.FC1, s.fc1, s.ln2, true, N, gs, L)
-		blockGrads(be, g.Stack.FC2, s.fc2, s.gel, true, N, gs, L)
+		bias = append(bias, blockGrads(be, g.Stack.Ada, a.dmod, a.cs, false, B, gs, L),
+			blockGrads(be, g.Stack.QKV, s.dqkv, s.ln1, true, N, gs, L),
+			blockGrads(be, g.Stack.Proj, s.proj, s.att, true, N, gs, L),
+			blockGrads(be, g.Stack.FC1, s.fc1, s.ln2, true, N, gs, L),
+			blockGrads(be, g.Stack.FC2, s.fc2, s.gel, true, N, gs, L))
 	}
 
 	// tokens: h0 = x W_inp^T + b + pos
-	linearBackward(be, nil, g.Inp, a.dh, x, w.Inp, N, false)
+	linearGrads(nil, g.Inp, a.dh, x, w.Inp, N)
 	be.AddRowsGrad(g.Pos, a.dh, T)
 
 	// conditioning
@@ -96,23 +105,24 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 	if c.NumClasses > 0 {
 		be.ScatterAddRows(g.YEmb, a.dc, a.labels, D)
 	}
-	linearBackward(be, a.dc1, g.T2, a.dc, a.c1s, w.T2, B, false)
+	linearGrads(a.dc1, g.T2, a.dc, a.c1s, w.T2, B)
 	be.SiLUBackward(a.dc1, a.dc1, a.c1)
-	linearBackward(be, nil, g.T1, a.dc1, a.temb, w.T1, B, false)
+	linearGrads(nil, g.T1, a.dc1, a.temb, w.T1, B)
+	be.MultiBiasGrad(bias)
 }
 
-// blockGrads accumulates the weight and bias gradients of one linear layer
-// of each of L blocks, dW_l += dy_l^T x_l and db_l += sum_r dy_l, as L
-// linearBackwards would: dy (L, N, Out) stacked (or longer), x (L, N, In)
-// stacked, or (N, In) for every block when stacked is false; dW_l and db_l
-// stride apart in the gradients (dw: the Stack views). One strided batched
-// GEMM and one BiasGrads.
-func blockGrads(be compute.Backend, dw linearW, dy, x compute.Buffer, stacked bool, N, stride, L int) {
+// blockGrads accumulates the weight gradients of one linear layer of each of
+// L blocks, dW_l += dy_l^T x_l, as L linearBackwards would, and returns
+// their bias gradients db_l += sum_r dy_l as a job for MultiBiasGrad: dy
+// (L, N, Out) stacked (or longer), x (L, N, In) stacked, or (N, In) for
+// every block when stacked is false; dW_l and db_l stride apart in the
+// gradients (dw: the Stack views). One strided batched GEMM.
+func blockGrads(be compute.Backend, dw linearW, dy, x compute.Buffer, stacked bool, N, stride, L int) compute.BiasGradJob {
 	dy = be.Slice(dy, 0, L*N*dw.Out)
 	xStride := 0
 	if stacked {
 		xStride = N * dw.In
 	}
 	be.Gemm(true, false, dw.Out, dw.In, N, 1, dy, dw.Out, N*dw.Out, x, dw.In, xStride, 1, dw.W, dw.In, stride, L)
-	be.BiasGrads(dw.B, dy, L, dw.Out, stride)
+	return compute.BiasGradJob{DBias: dw.B, DY: dy, K: L, W: dw.Out, Stride: stride}
 }

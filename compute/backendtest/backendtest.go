@@ -151,6 +151,7 @@ var All = []struct {
 	{"BiasGrad", TestBiasGrad},
 	{"AddBiases", TestAddBiases},
 	{"BiasGrads", TestBiasGrads},
+	{"MultiBiasGrad", TestMultiBiasGrad},
 	{"AddRows", TestAddRows},
 	{"AddRowsGrad", TestAddRowsGrad},
 	{"GatherRows", TestGatherRows},

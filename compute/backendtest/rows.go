@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/latentflow/latentflow/compute"
@@ -64,6 +65,38 @@ func TestBiasGrads(t *testing.T, b compute.Backend, o Options) {
 			dy.unchanged(t)
 		})
 	}
+}
+
+// TestMultiBiasGrad checks MultiBiasGrad on the jobs of biasesShapes at
+// once plus a large one (several row blocks on a GPU), twice in a row (the
+// second call reuses what the first set up: tickets, tables) against
+// BiasGrads' reference applied twice.
+func TestMultiBiasGrad(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	shapes := append(biasesShapes, struct{ N, K, W, stride int }{5000, 2, 40, 45})
+	s.run(t, shape("jobs=%d", len(shapes)), func(t *testing.T) {
+		var jobs []compute.BiasGradJob
+		var dys, dbs []*region
+		var es []expect
+		for i, sh := range shapes {
+			n := sh.N * sh.W
+			dy := s.region(fmt.Sprintf("dy%d", i), s.normal(sh.K*n, 1)).rows(sh.W)
+			db := s.region(fmt.Sprintf("dbias%d", i), s.normal((sh.K-1)*sh.stride+sh.W, 1))
+			e, d := db.expect(), dy.f64()
+			for k := range sh.K { // the rows of matrix k twice: both calls
+				o, dk := k*sh.stride, d[k*n:(k+1)*n]
+				refAddRowsGrad(e.v[o:o+sh.W], e.mag[o:o+sh.W], append(append([]float64{}, dk...), dk...), 1)
+			}
+			jobs = append(jobs, compute.BiasGradJob{DBias: db.buf, DY: dy.buf, K: sh.K, W: sh.W, Stride: sh.stride})
+			dys, dbs, es = append(dys, dy), append(dbs, db), append(es, e)
+		}
+		b.MultiBiasGrad(jobs)
+		b.MultiBiasGrad(jobs)
+		for i := range jobs {
+			dbs[i].check(t, es[i], s.o.ReduceTol)
+			dys[i].unchanged(t)
+		}
+	})
 }
 
 // TestBiasGrad checks BiasGrad (dbias [X] += column sums of dy [N, X];

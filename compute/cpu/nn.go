@@ -63,6 +63,13 @@ func (be *Backend) BiasGrads(dbias, dy compute.Buffer, K, W, stride int) {
 	}
 }
 
+// MultiBiasGrad runs the jobs' BiasGrads in order.
+func (be *Backend) MultiBiasGrad(jobs []compute.BiasGradJob) {
+	for _, j := range jobs {
+		be.BiasGrads(j.DBias, j.DY, j.K, j.W, j.Stride)
+	}
+}
+
 // AddRows sets x[r,j] += p[r mod P, j]; x (N, X), p (P, X).
 func (be *Backend) AddRows(x, p compute.Buffer, P int) {
 	xs, ps := Data(x), Data(p)
