@@ -90,7 +90,7 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 		}
 		be.LinComb(a.dcs, a.dcs, ones, terms)
 		bias = append(bias, blockGrads(be, g.Stack.Ada, a.dmod, a.cs, false, B, gs, L),
-			blockGrads(be, g.Stack.QKV, s.dqkv, s.ln1, true, N, gs, L),
+			blockGrads(be, g.Stack.QKV, be.Slice(s.qkv, N*3*D, L*N*3*D), s.ln1, true, N, gs, L),
 			blockGrads(be, g.Stack.Proj, s.proj, s.att, true, N, gs, L),
 			blockGrads(be, g.Stack.FC1, s.fc1, s.ln2, true, N, gs, L),
 			blockGrads(be, g.Stack.FC2, s.fc2, s.gel, true, N, gs, L))

@@ -13,7 +13,9 @@ const lnEps = 1e-6
 // NewActivations each is block l's view of one stack (L, N, .) of all
 // blocks, so that Backward's weight gradients are one strided batched GEMM
 // per layer kind; Backward overwrites proj, fc1 and fc2 with their layers'
-// output gradients (the inputs of those GEMMs) and fills dqkv.
+// output gradients (the inputs of those GEMMs) and fills dqkv, which is the
+// qkv of the block above (dead by then: the backward pass runs top down; the
+// stack of qkv has one slot more for the top block's dqkv).
 type blockActs struct {
 	xin          compute.Buffer // (N, D) block input
 	ln1          compute.Buffer // (N, D) modulated LN of xin
@@ -28,7 +30,7 @@ type blockActs struct {
 	fc1          compute.Buffer // (N, M) M = MLPRatio*D
 	gel          compute.Buffer // (N, M) gelu(fc1)
 	fc2          compute.Buffer // (N, D)
-	dqkv         compute.Buffer // (N, 3D) gradient of qkv (nil in NewInference)
+	dqkv         compute.Buffer // (N, 3D) gradient of qkv: the next qkv slot (nil in NewInference)
 }
 
 // Activations is the workspace of one Forward/Backward at batch size B: the
@@ -46,7 +48,8 @@ type Activations struct {
 	mod    compute.Buffer
 	blocks []blockActs
 	// stack: the whole stacks (L, N, .) whose views the blocks' ln1, att,
-	// proj, ln2, fc1, gel, fc2 and dqkv are (NewActivations only)
+	// proj, ln2, fc1, gel and fc2 are, and qkv (L+1, N, 3D): block l's qkv
+	// is slot l, its dqkv slot l+1 (NewActivations only)
 	stack blockActs
 	hL    compute.Buffer // (N, D) output of the last block
 	modf  compute.Buffer // (B, 2D)
@@ -84,14 +87,17 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 	// one stack (L, N, n) for each activation a weight gradient reads
 	s := &a.stack
 	s.ln1, s.att, s.proj, s.ln2 = al(c.L*N*D), al(c.L*N*D), al(c.L*N*D), al(c.L*N*D)
-	s.fc1, s.gel, s.fc2, s.dqkv = al(c.L*N*M), al(c.L*N*M), al(c.L*N*D), al(c.L*N*3*D)
+	s.fc1, s.gel, s.fc2 = al(c.L*N*M), al(c.L*N*M), al(c.L*N*D)
+	if c.L > 0 {
+		s.qkv = al((c.L + 1) * N * 3 * D)
+	}
 	for l := 0; l < c.L; l++ {
 		at := func(stack compute.Buffer, n int) compute.Buffer { return be.Slice(stack, l*N*n, N*n) }
 		a.blocks = append(a.blocks, blockActs{
 			xin: al(N * D), ln1: at(s.ln1, D), mean1: al(N), rstd1: al(N),
-			qkv: al(N * 3 * D), att: at(s.att, D), lse: al(B * c.H * c.T), proj: at(s.proj, D),
+			qkv: at(s.qkv, 3*D), att: at(s.att, D), lse: al(B * c.H * c.T), proj: at(s.proj, D),
 			xmid: al(N * D), ln2: at(s.ln2, D), mean2: al(N), rstd2: al(N),
-			fc1: at(s.fc1, M), gel: at(s.gel, M), fc2: at(s.fc2, D), dqkv: at(s.dqkv, 3*D),
+			fc1: at(s.fc1, M), gel: at(s.gel, M), fc2: at(s.fc2, D), dqkv: be.Slice(s.qkv, (l+1)*N*3*D, N*3*D),
 		})
 	}
 	a.hL, a.modf, a.lnf, a.meanf, a.rstdf, a.Out = al(N*D), al(B*2*D), al(N*D), al(N), al(N), al(N*c.C)
@@ -108,8 +114,11 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 func (m *DiT) ActivationFloats(B int) int64 {
 	c := m.Cfg
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
-	block := 7*N*D + 6*b*D + 4*N + 6*N*D + b*int64(c.H)*int64(c.T) + 2*N*M // qkv and dqkv 3 N D each
+	block := 7*N*D + 6*b*D + 4*N + 3*N*D + b*int64(c.H)*int64(c.T) + 2*N*M
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
+	if c.L > 0 {
+		n += 3 * N * D // the top block's dqkv (the qkv stack's extra slot)
+	}
 	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                // final layer
 	n += 2*N*D + N*M + b*int64(c.L*6+2)*D + (3+int64(c.L))*b*D // gradient scratch
 	if c.NumClasses > 0 {
