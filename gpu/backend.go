@@ -48,16 +48,15 @@ type Backend struct {
 	math       Math
 	scalarAttn bool // Options.ScalarAttention
 	name       string
-	stage      unsafe.Pointer  // stageFloats floats of host staging for Upload and Download
-	part       devptr          // redMaxBlocks float64 partial sums
-	scalar     devptr          // one float32 (scalar reductions)
-	errw       devptr          // the device error word (uint32)
-	coef       *Buf            // path coefficients, 4 per sample (grown)
-	delta      *Buf            // attention backward: dout . out per row (grown)
-	colPart    *Buf            // column sums: float64 partials per row block (grown)
-	colTicket  *Buf            // column sums: one ticket (uint32) per 32-column strip (grown, zeroed)
-	colTables  map[string]*Buf // MultiBiasGrad: the job tables, by jobs (uploaded once each)
-	ot         *Buf            // OTCoupling: cost matrix and solver state (grown)
+	stage      unsafe.Pointer // stageFloats floats of host staging for Upload and Download
+	part       devptr         // redMaxBlocks float64 partial sums
+	scalar     devptr         // one float32 (scalar reductions)
+	errw       devptr         // the device error word (uint32)
+	coef       *Buf           // path coefficients, 4 per sample (grown)
+	delta      *Buf           // attention backward: dout . out per row (grown)
+	colPart    *Buf           // column sums: float64 partials per row block (grown)
+	colTicket  *Buf           // column sums: one ticket (uint32) per 32-column strip (grown, zeroed)
+	ot         *Buf           // OTCoupling: cost matrix and solver state (grown)
 	closed     bool
 
 	// capturing is set between Capture's begin and end of stream capture:
@@ -69,6 +68,8 @@ type Backend struct {
 	// calls counts the work the host queues (Calls), byName by name (CallsByName).
 	calls  Calls
 	byName map[string]int64
+	// colTables are MultiBiasGrad's job tables, by job list (uploaded once each).
+	colTables map[string]*Buf
 	// allocBytes and peakBytes count the bytes of the live buffers of Alloc
 	// and scratch (the high-water mark is reported by PeakAllocBytes).
 	allocBytes, peakBytes int64
