@@ -13,6 +13,13 @@ type Buffer interface {
 	Len() int
 }
 
+// BiasGradJob is one BiasGrads of Backend.MultiBiasGrad: dbias[k*Stride + j] +=
+// sum_r DY[k, r, j] for DY [K, N, W].
+type BiasGradJob struct {
+	DBias, DY    Buffer
+	K, W, Stride int
+}
+
 // Path selects the probability path of the CFM loss.
 type Path int
 
@@ -124,6 +131,17 @@ type Backend interface {
 	AddBias(x, bias Buffer)
 	// BiasGrad sets dbias[j] += sum_r dy[r, j] for dy [N, len(dbias)].
 	BiasGrad(dbias, dy Buffer)
+	// AddBiases sets x[k, r, j] += bias[k*stride + j] for x [K, N, W], k < K, j < W:
+	// AddBias for the outputs of K layers of width W stacked in x, whose biases lie
+	// stride apart (in a flat parameter buffer), in one pass.
+	AddBiases(x, bias Buffer, K, W, stride int)
+	// BiasGrads sets dbias[k*stride + j] += sum_r dy[k, r, j] for dy [K, N, W]: BiasGrad
+	// of each of the K layers of AddBiases, in one pass.
+	BiasGrads(dbias, dy Buffer, K, W, stride int)
+	// MultiBiasGrad runs BiasGrads(j.DBias, j.DY, j.K, j.W, j.Stride) for every job (one
+	// pass on a GPU: the bias gradients of a whole backward pass at its end). No job's
+	// DBias may overlap any job's DY.
+	MultiBiasGrad(jobs []BiasGradJob)
 	// AddRows sets x[r, j] += p[r mod P, j] for x [N, X], p [P, X] (positional embedding).
 	AddRows(x, p Buffer, P int)
 	// AddRowsGrad sets dp[r mod P, j] += dx[r, j].
@@ -141,6 +159,15 @@ type Backend interface {
 	//   dshift[b,j] = sum_{r in b} dy[r,j],  dscale[b,j] = sum_{r in b} dy[r,j] xhat[r,j]
 	// (overwritten; views of stride ld).
 	LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale Buffer, ld, B, T, D int)
+	// ResidualLayerNormMod is BiasGatedResidual(out, x, res, bias, gate, ldg, B, T, D)
+	// followed by LayerNormMod(y, mean, rstd, out, shift, scale, ld, B, T, D, eps), in
+	// one pass: a block's residual update and the layer norm that reads it.
+	ResidualLayerNormMod(out, x, res, bias, gate Buffer, ldg int, y, mean, rstd, shift, scale Buffer, ld, B, T, D int, eps float32)
+	// LayerNormModBackwardGated is LayerNormModBackward(dx, dshift, dscale, dy, x, mean,
+	// rstd, scale, ld, B, T, D) followed by GatedResidualBackward(gdy, gdgate, dx, gate,
+	// gy, ldg, B, T, D) of the residual branch that produced the layer norm's input.
+	LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rstd, scale Buffer, ld int,
+		gdy, gdgate, gate, gy Buffer, ldg, B, T, D int)
 
 	// Attention is non-causal multi-head self-attention over qkv [B, T, 3D], laid out
 	// per token as (q | k | v), each as H heads of Dh = D/H:
@@ -153,8 +180,11 @@ type Backend interface {
 
 	// Gelu sets y = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 	Gelu(y, x Buffer)
-	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten); dx may alias dy.
+	// GeluBackward sets dx = dy * gelu_tanh'(x) (overwritten); dx may alias dy or x.
 	GeluBackward(dx, dy, x Buffer)
+	// BiasGelu sets x[r, j] += bias[j] (kept: the backward pass reads it) and
+	// y = gelu_tanh(x) for x [N, len(bias)]: AddBias then Gelu, in one pass.
+	BiasGelu(y, x, bias Buffer)
 	// SiLU sets y = x * sigmoid(x).
 	SiLU(y, x Buffer)
 	// SiLUBackward sets dx = dy * silu'(x) (overwritten); dx may alias dy.
@@ -162,8 +192,12 @@ type Backend interface {
 
 	// GatedResidual sets x[r,j] += gate[b,j] * y[r,j], b = r/T, gate a [B, D] view of stride ld.
 	GatedResidual(x, gate, y Buffer, ld, B, T, D int)
+	// BiasGatedResidual sets y[r,j] += bias[j] (kept for the backward pass) and
+	// out[r,j] = x[r,j] + gate[b,j] * y[r,j] (out may be x): AddBias(y, bias),
+	// Copy(out, x) and GatedResidual(out, gate, y, ...) in one pass.
+	BiasGatedResidual(out, x, y, bias, gate Buffer, ld, B, T, D int)
 	// GatedResidualBackward sets dy[r,j] = gate[b,j] * dx[r,j] (overwritten) and
-	// dgate[b,j] = sum_{r in b} dx[r,j] * y[r,j] (overwritten, stride ld).
+	// dgate[b,j] = sum_{r in b} dx[r,j] * y[r,j] (overwritten, stride ld); dy may alias y.
 	GatedResidualBackward(dy, dgate, dx, gate, y Buffer, ld, B, T, D int)
 
 	// TimestepEmbedding sets emb [B, dim] from t [B]: with half = dim/2 and

@@ -21,6 +21,17 @@ func (be *Backend) Gelu(y, x compute.Buffer) {
 	be.act("gelu", xb.n, yb.p, xb.p)
 }
 
+// BiasGelu sets x += bias and y = gelu(x) (kernel bias_gelu: add_bias and
+// gelu in one launch). Matches cpu Backend.BiasGelu.
+func (be *Backend) BiasGelu(y, x, bias compute.Buffer) {
+	yb, xb, bb := be.buf(y), be.buf(x), be.buf(bias)
+	need(yb.n == xb.n && bb.n > 0 && xb.n%bb.n == 0, "BiasGelu lengths %d, %d, bias %d", yb.n, xb.n, bb.n)
+	be.enter()
+	defer be.leave()
+	g, t := elem(xb.n)
+	be.launch("bias_gelu", g, t, 0, yb.p, xb.p, bb.p, xb.n, bb.n)
+}
+
 // GeluBackward sets dx = dy gelu'(x) (kernel gelu_bwd). Matches cpu Backend.GeluBackward.
 func (be *Backend) GeluBackward(dx, dy, x compute.Buffer) {
 	dxb, dyb, xb := be.buf(dx), be.buf(dy), be.buf(x)

@@ -58,8 +58,8 @@ func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 // lse: kernel attn_delta (delta = dout . out per row), then attn_bwd_dq (the q
 // part, by query tiles) and attn_bwd_dkdv (the k and v parts, by key tiles),
 // each recomputing the probabilities from lse; no atomics (in the TF32 and
-// bf16 math modes the tensor-core kernels of attention_tc.go after
-// attn_delta). Matches cpu Backend.AttentionBackward.
+// bf16 math modes the tensor-core kernels of attention_tc.go, whose dq
+// kernel computes delta itself). Matches cpu Backend.AttentionBackward.
 func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B, T, H, D int) {
 	dq, do, qb, ob, lb := be.buf(dqkv), be.buf(dout), be.buf(qkv), be.buf(out), be.buf(lse)
 	Dh := attnCheck("AttentionBackward", H, D, T, min(dqRows, kvRows))
@@ -73,12 +73,12 @@ func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B
 	be.enter()
 	defer be.leave()
 	delta := be.scratch(&be.delta, B*H*T)
-	rows := B * T * H
-	be.launch("attn_delta", d1((rows+3)/4), d1(attThreads), 0, delta.p, do.p, ob.p, B, T, H, D)
 	if be.useTC() {
-		be.attentionBackwardTC(dq, do, qb, lb, delta, B, T, H, D, Dh)
+		be.attentionBackwardTC(dq, do, qb, ob, lb, delta, B, T, H, D, Dh)
 		return
 	}
+	rows := B * T * H
+	be.launch("attn_delta", d1((rows+3)/4), d1(attThreads), 0, delta.p, do.p, ob.p, B, T, H, D)
 	be.launch("attn_bwd_dq", dim{B * H, (T + dqRows - 1) / dqRows, 1}, d1(attThreads), (2*dqRows+2*attTile)*S*4,
 		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
 	be.launch("attn_bwd_dkdv", dim{B * H, (T + kvRows - 1) / kvRows, 1}, d1(attThreads), ((2*kvRows+2*attTile)*S+2*attTile)*4,

@@ -99,15 +99,16 @@ func (be *Backend) attentionTC(ob, lb, qb *Buf, B, T, H, D, Dh int) {
 		tcShared("fwd", be.math, dp), ob.p, lb.p, qb.p, T, H, D, float32(1/math.Sqrt(float64(Dh))))
 }
 
-// attentionBackwardTC is AttentionBackward on tensor cores after attn_delta:
-// attn_tc_dq_* (by query blocks) and attn_tc_dkdv_* (by key blocks), each
+// attentionBackwardTC is AttentionBackward on tensor cores: attn_tc_dq_* (by
+// query blocks; it computes delta = dout . out as attn_delta does, and
+// writes it) and attn_tc_dkdv_* (by key blocks, reading delta), each
 // recomputing the probabilities from lse; no atomics.
-func (be *Backend) attentionBackwardTC(dq, do, qb, lb, delta *Buf, B, T, H, D, Dh int) {
+func (be *Backend) attentionBackwardTC(dq, do, qb, ob, lb, delta *Buf, B, T, H, D, Dh int) {
 	dp := tcWidth(Dh)
 	scale := float32(1 / math.Sqrt(float64(Dh)))
 	grid := dim{B * H, (T + tcRows - 1) / tcRows, 1}
 	be.launch(tcKernel("dq", be.math, dp), grid, d1(attThreads), tcShared("dq", be.math, dp),
-		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
+		dq.p, do.p, qb.p, ob.p, lb.p, delta.p, T, H, D, scale)
 	be.launch(tcKernel("dkdv", be.math, dp), grid, d1(attThreads), tcShared("dkdv", be.math, dp),
 		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
 }

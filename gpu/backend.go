@@ -65,8 +65,11 @@ type Backend struct {
 	// waits counts the host's waits for the device (syncs and copies to
 	// the host) since New: HostWaits.
 	waits int64
-	// calls counts the work the host queues (Calls).
-	calls Calls
+	// calls counts the work the host queues (Calls), byName by name (CallsByName).
+	calls  Calls
+	byName map[string]int64
+	// colTables are MultiBiasGrad's job tables, by job list (uploaded once each).
+	colTables map[string]*Buf
 	// allocBytes and peakBytes count the bytes of the live buffers of Alloc
 	// and scratch (the high-water mark is reported by PeakAllocBytes).
 	allocBytes, peakBytes int64
@@ -170,7 +173,11 @@ func (be *Backend) release() error {
 			be.drv.free(b.p)
 		}
 	}
+	for _, b := range be.colTables {
+		be.drv.free(b.p)
+	}
 	be.part, be.scalar, be.errw, be.coef, be.delta, be.ot, be.colPart, be.colTicket = 0, 0, 0, nil, nil, nil, nil, nil
+	be.colTables = nil
 	if be.stage != nil {
 		be.drv.hostFree(be.stage)
 		be.stage = nil
@@ -453,6 +460,7 @@ func (be *Backend) launch(name string, grid, block dim, shared int, args ...any)
 		return
 	}
 	be.calls.Kernels++
+	be.named(name)
 	check(be.drv.launch(f, grid, block, shared, ka), "launching %s grid %v block %v", name, grid, block)
 }
 

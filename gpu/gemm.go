@@ -45,6 +45,7 @@ func (be *Backend) Gemm(transA, transB bool, m, n, k int, alpha float32,
 	// Row-major C = op(A) op(B) is the column-major C^T = op(B)^T op(A)^T:
 	// the operands swap (B first, n and m exchanged) and no data moves.
 	be.calls.Gemms++
+	be.named("gemm")
 	if s := be.drv.gemm(transB, transA, n, m, k, alpha, B.p, ldb, int64(strideB), A.p, lda, int64(strideA),
 		beta, C.p, ldc, int64(strideC), batch, be.math); s != 0 {
 		panic(formatBlas("Gemm", s, m, n, k, batch))

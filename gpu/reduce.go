@@ -2,7 +2,13 @@
 
 package gpu
 
-import "github.com/latentflow/latentflow/compute"
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/latentflow/latentflow/compute"
+)
 
 // Launch wrappers of kernels/reduce.cu: two deterministic passes, float64
 // accumulation. Each waits for the result (the host needs it).
@@ -71,25 +77,28 @@ func colRows(N, X int) int {
 // partials per row block and column (scratch be.colPart), added in order by
 // the last block of each 32-column strip (tickets in be.colTicket, zeroed
 // when allocated and reset by the kernel). One launch. The caller holds enter.
-func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X)) }
+func (be *Backend) colSum(y, x *Buf, N, X int) { be.colSumRows(y, x, N, X, colRows(N, X), 1, 0) }
 
-func (be *Backend) colSumRows(y, x *Buf, N, X, R int) {
+// colSumRows is colSum with R rows per block over the K matrices of a stack
+// x (K, N, X), matrix k summed into y[k ys:] (grid z = K).
+func (be *Backend) colSumRows(y, x *Buf, N, X, R, K, ys int) {
 	if N == 0 {
 		return
 	}
 	nb, strips := (N+R-1)/R, (X+31)/32
 	part, ticket := devptr(0), devptr(0)
 	if nb > 1 {
-		part = be.scratch(&be.colPart, 2*nb*X).p // nb*X doubles
+		part = be.scratch(&be.colPart, 2*K*nb*X).p // K*nb*X doubles
 		old := be.colTicket
-		tk := be.scratch(&be.colTicket, strips)
+		tk := be.scratch(&be.colTicket, K*strips)
 		if tk != old {
 			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "colsum: zeroing the tickets")
 			be.calls.Memops++
+			be.named("fill")
 		}
 		ticket = tk.p
 	}
-	be.launch("colsum", dim{strips, nb, 1}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R)
+	be.launch("colsum", dim{strips, nb, K}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R, ys)
 }
 
 // ColSumRows sets y[j] += sum_r x[r, j] for x (N, X), X = len(y), with R
@@ -104,5 +113,72 @@ func (be *Backend) ColSumRows(y, x compute.Buffer, R int) {
 	need((N+R-1)/R <= 65535, "ColSumRows: %d row blocks exceed the CUDA grid's y limit", (N+R-1)/R)
 	be.enter()
 	defer be.leave()
-	be.colSumRows(yb, xb, N, X, R)
+	be.colSumRows(yb, xb, N, X, R, 1, 0)
+}
+
+// MultiBiasGrad runs every job's BiasGrads in one launch (kernel
+// colsum_multi: each job summed as colsum sums it, with colRows' R). The job
+// table (device pointers and sizes) is uploaded the first time a list of
+// jobs is seen and kept: run a captured step once before Capture. Matches
+// cpu Backend.MultiBiasGrad.
+func (be *Backend) MultiBiasGrad(jobs []compute.BiasGradJob) {
+	type job struct {
+		y, x                  *Buf
+		N, X, R, nb, K, ys, S int
+	}
+	var js []job
+	for _, j := range jobs {
+		db, d := be.buf(j.DBias), be.buf(j.DY)
+		K, W := j.K, j.W
+		need(K > 0 && W > 0 && j.Stride >= W && d.n%(K*W) == 0 && db.n >= (K-1)*j.Stride+W, "MultiBiasGrad shapes")
+		if N := d.n / (K * W); N > 0 {
+			R := colRows(N, W)
+			js = append(js, job{db, d, N, W, R, (N + R - 1) / R, K, j.Stride, (W + 31) / 32})
+		}
+	}
+	if len(js) == 0 {
+		return
+	}
+	be.enter()
+	defer be.leave()
+	table := make([]uint64, 0, 12*len(js))
+	vb, parts, tickets, maxNb := 0, 0, 0, 1
+	for _, j := range js {
+		table = append(table, uint64(j.y.p), uint64(j.x.p), uint64(j.N), uint64(j.X), uint64(j.R), uint64(j.nb),
+			uint64(j.K), uint64(j.ys), uint64(vb), uint64(parts), uint64(tickets), uint64(j.S))
+		vb += j.K * j.S
+		if j.nb > 1 {
+			parts += j.K * j.nb * j.X
+			tickets += j.K * j.S
+		}
+		maxNb = max(maxNb, j.nb)
+	}
+	need(vb <= math.MaxInt32 && maxNb <= math.MaxUint16, "MultiBiasGrad: %d column blocks and %d row blocks exceed the grid", vb, maxNb)
+	key := fmt.Sprint(table)
+	tb, ok := be.colTables[key]
+	if !ok {
+		be.noCapture("uploading a MultiBiasGrad job table (run the captured function once before Capture)")
+		p, err := be.drv.malloc(int64(8 * len(table)))
+		check(err, "MultiBiasGrad: the job table")
+		check(be.drv.copyHtoD(p, unsafe.Pointer(&table[0]), int64(8*len(table))), "MultiBiasGrad: uploading the job table")
+		be.calls.Uploads++
+		tb = &Buf{p: p, n: 2 * len(table), be: be}
+		if be.colTables == nil {
+			be.colTables = map[string]*Buf{}
+		}
+		be.colTables[key] = tb
+	}
+	part, ticket := devptr(0), devptr(0)
+	if parts > 0 {
+		part = be.scratch(&be.colPart, 2*parts).p
+		old := be.colTicket
+		tk := be.scratch(&be.colTicket, tickets)
+		if tk != old {
+			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "MultiBiasGrad: zeroing the tickets")
+			be.calls.Memops++
+			be.named("fill")
+		}
+		ticket = tk.p
+	}
+	be.launch("colsum_multi", dim{vb, maxNb, 1}, dim{32, colGroups, 1}, 0, tb.p, len(js), part, ticket)
 }

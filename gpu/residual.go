@@ -17,6 +17,18 @@ func (be *Backend) GatedResidual(x, gate, y compute.Buffer, ld, B, T, D int) {
 	be.launch("gated_residual", g, t, 0, xb.p, gb.p, yb.p, xb.n, ld, T, D)
 }
 
+// BiasGatedResidual sets y += bias and out = x + gate y (kernel
+// bias_gated_residual: one launch for add_bias, copy and gated_residual).
+// Matches cpu Backend.BiasGatedResidual.
+func (be *Backend) BiasGatedResidual(out, x, y, bias, gate compute.Buffer, ld, B, T, D int) {
+	ob, xb, yb, bb, gb := be.buf(out), be.buf(x), be.buf(y), be.buf(bias), be.buf(gate)
+	need(ob.n == B*T*D && xb.n == B*T*D && yb.n == B*T*D && bb.n == D && gb.n >= (B-1)*ld+D, "BiasGatedResidual shapes")
+	be.enter()
+	defer be.leave()
+	g, t := elem(ob.n)
+	be.launch("bias_gated_residual", g, t, 0, ob.p, xb.p, yb.p, bb.p, gb.p, ob.n, ld, T, D)
+}
+
 // GatedResidualBackward sets dy = gate dx and dgate[b] = sum_t dx y, both
 // overwritten (kernel gated_residual_bwd, deterministic). Matches cpu
 // Backend.GatedResidualBackward.

@@ -25,7 +25,30 @@ func (be *Backend) AddBias(x, bias compute.Buffer) {
 	be.enter()
 	defer be.leave()
 	g, t := elem(xb.n)
-	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, X)
+	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, X, xb.n, 0)
+}
+
+// AddBiases sets x[k, r, j] += bias[k stride + j] (kernel add_bias, one
+// launch for the K biases). Matches cpu Backend.AddBiases.
+func (be *Backend) AddBiases(x, bias compute.Buffer, K, W, stride int) {
+	xb, bb := be.buf(x), be.buf(bias)
+	need(K > 0 && W > 0 && stride >= W && xb.n%(K*W) == 0 && bb.n >= (K-1)*stride+W, "AddBiases shapes")
+	be.enter()
+	defer be.leave()
+	g, t := elem(xb.n)
+	be.launch("add_bias", g, t, 0, xb.p, bb.p, xb.n, W, xb.n/K, stride)
+}
+
+// BiasGrads sets dbias[k stride + j] += sum_r dy[k, r, j] (colsum with a
+// grid z of K, one launch: two deterministic passes, float64 sums, each
+// matrix summed as BiasGrad sums it). Matches cpu Backend.BiasGrads.
+func (be *Backend) BiasGrads(dbias, dy compute.Buffer, K, W, stride int) {
+	db, d := be.buf(dbias), be.buf(dy)
+	need(K > 0 && W > 0 && stride >= W && d.n%(K*W) == 0 && db.n >= (K-1)*stride+W, "BiasGrads shapes")
+	N := d.n / (K * W)
+	be.enter()
+	defer be.leave()
+	be.colSumRows(db, d, N, W, colRows(N, W), K, stride)
 }
 
 // BiasGrad sets dbias[j] += sum_r dy[r, j] (colSum: two deterministic

@@ -120,3 +120,26 @@ func (be *Backend) Calls() Calls {
 	defer be.leave()
 	return be.calls
 }
+
+// named counts the queued operations by name: a kernel by its name, a
+// cuBLAS GEMM as "gemm", a fill as "fill", a copy as "copy". The caller
+// holds enter.
+func (be *Backend) named(name string) {
+	if be.byName == nil {
+		be.byName = map[string]int64{}
+	}
+	be.byName[name]++
+}
+
+// CallsByName returns the operations queued since New (as Calls counts
+// them, uploads and graph replays aside) by kernel name, "gemm", "fill" and
+// "copy": where a step's launches come from.
+func (be *Backend) CallsByName() map[string]int64 {
+	be.enter()
+	defer be.leave()
+	m := make(map[string]int64, len(be.byName))
+	for k, v := range be.byName {
+		m[k] = v
+	}
+	return m
+}

@@ -20,6 +20,7 @@ func (be *Backend) Fill(x compute.Buffer, v float32) {
 	be.enter()
 	defer be.leave()
 	be.calls.Memops++
+	be.named("fill")
 	check(be.drv.memsetD32(b.p, math.Float32bits(v), int64(b.n)), "Fill")
 }
 
@@ -33,6 +34,7 @@ func (be *Backend) Copy(dst, src compute.Buffer) {
 	be.enter()
 	defer be.leave()
 	be.calls.Memops++
+	be.named("copy")
 	check(be.drv.copyDtoD(d.p, s.p, int64(d.n)*4), "Copy")
 }
 

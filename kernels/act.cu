@@ -14,6 +14,16 @@ extern "C" __global__ void gelu(float* y, const float* x, int n) {
   }
 }
 
+// bias_gelu: x[i] += bias[i % X] (written back), y = gelu(x): add_bias and
+// gelu in one pass, with their roundings.
+extern "C" __global__ void bias_gelu(float* y, float* x, const float* bias, int n, int X) {
+  GRID_LOOP(i, n) {
+    float v = x[i] + bias[i % X];
+    x[i] = v;
+    y[i] = v * sigmoidf32(GELU_2C * (v + 0.044715f * v * v * v));
+  }
+}
+
 // gelu_bwd: dx = dy (s + 2 x s (1-s) sqrt(2/pi) (1 + 3*0.044715 x^2)); dx may alias dy.
 extern "C" __global__ void gelu_bwd(float* dx, const float* dy, const float* x, int n) {
   GRID_LOOP(i, n) {

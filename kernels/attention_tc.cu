@@ -221,10 +221,14 @@ __device__ __forceinline__ void tc_fwd(float* out, float* lse, const float* qkv,
 }
 
 // tc_dq: dq_t = scale sum_s p_ts (dout_t . v_s - delta_t) k_s, p_ts = exp(scale q_t.k_s - lse_t);
-// writes the q part of dqkv. grid (B*H, ceil(T/64)), block 128.
+// writes the q part of dqkv. It first computes delta_t = dout_t . out_t for
+// its rows exactly as attention.cu's attn_delta does (lane d sums d, d + 32,
+// ..., then warp_sum; one row at a time in each warp) and writes it for
+// tc_dkdv: one launch fewer. grid (B*H, ceil(T/64)), block 128.
 template <class P, int DP>
-__device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const float* qkv, const float* lse,
-                                      const float* delta, int T, int H, int D, float scale, unsigned char* smem) {
+__device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const float* qkv, const float* out,
+                                      const float* lse, float* delta, int T, int H, int D, float scale,
+                                      unsigned char* smem) {
   using namespace nvcuda;
   typedef typename P::elem E;
   const int LD = DP + 8, Dh = D / H;
@@ -246,7 +250,17 @@ __device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const floa
   E* wp = sP + 16 * warp * ldp;
   const int r = lane >> 1, c0 = (lane & 1) * 16, t = t0 + 16 * warp + r;
   const float L = t < T ? lse[(long long)bh * T + t] : 0.0f;
-  const float dl = t < T ? delta[(long long)bh * T + t] : 0.0f;
+  float dl = 0.0f;
+  for (int i = 0; i < 16; i++) {  // delta of the warp's rows t0 + 16 warp + i
+    const int u = t0 + 16 * warp + i;
+    if (u >= T) break;  // the same for the whole warp
+    const long long o = ((long long)b * T + u) * D + h * Dh;
+    float s = 0.0f;
+    for (int d = lane; d < Dh; d += 32) s += dout[o + d] * out[o + d];
+    s = warp_sum(s);
+    if (i == r) dl = s;
+    if (lane == 0) delta[(long long)bh * T + u] = s;
+  }
   tc_load<P, DP>(sQ, base, ld, t0, TC_ROWS, T, Dh);
   tc_load<P, DP>(sO, dout + (long long)b * T * D + h * Dh, D, t0, TC_ROWS, T, Dh);
   wmma::fragment<wmma::accumulator, 16, 16, P::K, float> acc[DP / 16];
@@ -354,8 +368,8 @@ extern __shared__ __align__(32) unsigned char tcsm[];
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d32(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_TF32, 32>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d32(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 32>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d32(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 32>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d32(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_TF32, 32>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -363,8 +377,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d32(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d48(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_TF32, 48>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d48(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 48>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d48(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 48>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d48(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_TF32, 48>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -372,8 +386,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d48(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d64(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_TF32, 64>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d64(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 64>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d64(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 64>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d64(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_TF32, 64>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -381,8 +395,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d64(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d96(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_TF32, 96>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d96(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 96>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d96(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 96>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d96(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_TF32, 96>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -390,8 +404,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d96(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d128(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_TF32, 128>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d128(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 128>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d128(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 128>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d128(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_TF32, 128>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -399,8 +413,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d128(float* 
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d32(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_BF16, 32>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d32(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 32>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d32(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 32>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d32(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_BF16, 32>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -408,8 +422,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d32(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d48(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_BF16, 48>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d48(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 48>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d48(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 48>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d48(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_BF16, 48>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -417,8 +431,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d48(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d64(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_BF16, 64>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d64(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 64>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d64(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 64>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d64(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_BF16, 64>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -426,8 +440,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d64(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d96(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_BF16, 96>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d96(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 96>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d96(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 96>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d96(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_BF16, 96>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
@@ -435,8 +449,8 @@ extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d96(float* d
 extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d128(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
   tc_fwd<TC_BF16, 128>(out, lse, qkv, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d128(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 128>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d128(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 128>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
 }
 extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d128(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
   tc_dkdv<TC_BF16, 128>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);

@@ -43,7 +43,7 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
 }
 
 // colsum: y[j] += sum_r x[r, j] for x (N, X) in two deterministic passes
-// over row blocks, in one launch (BiasGrad). grid (ceil(X/32), nb), block
+// over row blocks, in one launch (BiasGrad). grid (ceil(X/32), nb, K), block
 // (32, COL_GROUPS). Pass 1: block (bx, by) sums rows [by R, min(N, (by+1) R))
 // of its 32 columns in double (thread y adds rows r0 + y, r0 + y +
 // COL_GROUPS, ..., then col_reduce adds the groups in order) into
@@ -52,11 +52,20 @@ extern "C" __global__ void finish_sum(const double* part, int nparts, float* out
 // order, y[j] += (float)sum, and resets the ticket to 0 for the next launch.
 // Which block is last does not change the order, so the result depends on
 // N, X and R only (the Go side derives R from N and X). With one row block
-// the partial goes straight to y.
-extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, const float* x, int N, int X, int R) {
+// the partial goes straight to y. Grid z = k sums matrix k of a stack x [K, N, X]
+// into y + k ys, with its own partials and tickets (BiasGrads; K = 1 for BiasGrad).
+extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, const float* x, int N, int X, int R,
+                                  int ys) {
   __shared__ int last;
   const int j = blockIdx.x * 32 + threadIdx.x;
   const int r0 = blockIdx.y * R, r1 = min(N, r0 + R);
+  const long long k = blockIdx.z;
+  x += k * N * X;
+  y += k * ys;
+  if (gridDim.y > 1) {
+    part += k * gridDim.y * X;
+    ticket += k * gridDim.x;
+  }
   double s = 0;
   if (j < X)
     for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS) s += (double)x[(long long)r * X + j];
@@ -80,6 +89,53 @@ extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, 
     y[j] += (float)t;
   }
   if (threadIdx.x == 0 && threadIdx.y == 0) ticket[blockIdx.x] = 0;
+}
+
+// colsum_multi: the colsums of the jobs of a table (MultiBiasGrad), each
+// exactly as colsum sums it (same R, same order), in one launch. Job i is 12
+// words of table: y, x, N, X, R, nb, K, ys, vb0 (its first virtual block),
+// part0 (its partials' offset in doubles), ticket0 (its tickets' offset), and
+// strips. grid (the jobs' K * strips virtual blocks, the largest nb), block
+// (32, COL_GROUPS); virtual block vb0 + k strips + s is strip s of matrix k.
+extern "C" __global__ void colsum_multi(const long long* table, int njobs, double* part, unsigned int* ticket) {
+  __shared__ int last;
+  int i = 0;
+  while (i + 1 < njobs && table[(i + 1) * 12 + 8] <= (long long)blockIdx.x) i++;
+  const long long* job = table + i * 12;
+  const int N = (int)job[2], X = (int)job[3], R = (int)job[4], nb = (int)job[5], strips = (int)job[11];
+  if ((int)blockIdx.y >= nb) return;  // the whole block: this job has fewer row blocks
+  const long long v = (long long)blockIdx.x - job[8];
+  const long long k = v / strips;
+  const int s0 = (int)(v % strips);
+  float* y = (float*)job[0] + k * job[7];
+  const float* x = (const float*)job[1] + k * N * X;
+  const int j = s0 * 32 + threadIdx.x;
+  const int r0 = blockIdx.y * R, r1 = min(N, r0 + R);
+  double s = 0;
+  if (j < X)
+    for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS) s += (double)x[(long long)r * X + j];
+  s = col_reduce(s);
+  const bool writer = threadIdx.y == 0 && j < X;
+  if (nb == 1) {
+    if (writer) y[j] += (float)s;
+    return;
+  }
+  double* p = part + job[9] + k * nb * X;
+  unsigned int* tk = ticket + job[10] + k * strips + s0;
+  if (writer) p[(long long)blockIdx.y * X + j] = s;
+  __threadfence();  // the partials are visible before the ticket
+  __syncthreads();
+  if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicAdd(tk, 1u) == (unsigned)(nb - 1);
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  if (writer) {
+    const volatile double* q = p;
+    double t = 0;
+    for (int b = 0; b < nb; b++) t += q[(long long)b * X + j];
+    y[j] += (float)t;
+  }
+  if (threadIdx.x == 0 && threadIdx.y == 0) *tk = 0;
 }
 
 // The other column sums (AddRowsGrad, the modulation gradients, dgate) use

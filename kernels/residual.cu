@@ -12,6 +12,20 @@ extern "C" __global__ void gated_residual(float* x, const float* gate, const flo
   }
 }
 
+// bias_gated_residual: y[r, j] += bias[j] (written back) and
+// out[r, j] = x[r, j] + gate[b, j] y[r, j], b = r / T; out may be x. The add_bias,
+// copy and gated_residual of a linear layer's residual branch in one pass, with
+// their roundings.
+extern "C" __global__ void bias_gated_residual(float* out, const float* x, float* y, const float* bias,
+                                               const float* gate, int n, int ld, int T, int D) {
+  GRID_LOOP(i, n) {
+    int r = i / D, j = i % D;
+    float v = y[i] + bias[j];
+    y[i] = v;
+    out[i] = x[i] + gate[(r / T) * ld + j] * v;
+  }
+}
+
 // gated_residual_bwd: dy[r, j] = gate[b, j] dx[r, j] (overwritten) and
 // dgate[b, j] = sum_{r in b} dx[r, j] y[r, j] (overwritten);
 // grid (ceil(D/32), B), block (32, COL_GROUPS).

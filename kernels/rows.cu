@@ -5,9 +5,10 @@
 #include "common.cuh"
 
 
-// add_bias: x[r, j] += bias[j], x [N, X].
-extern "C" __global__ void add_bias(float* x, const float* bias, int n, int X) {
-  GRID_LOOP(i, n) x[i] += bias[i % X];
+// add_bias: x[k, r, j] += bias[k bs + j], x [K, N, X] of n = K N X cells: the
+// K biases of stacked layers, bs apart (AddBiases; K = 1 for AddBias).
+extern "C" __global__ void add_bias(float* x, const float* bias, int n, int X, int NX, int bs) {
+  GRID_LOOP(i, n) x[i] += bias[(i / NX) * bs + i % X];
 }
 
 // add_rows: x[r, j] += p[r mod P, j], x [N, X], p [P, X].

@@ -53,6 +53,13 @@ type weights struct {
 	Pos                    compute.Buffer // (T, D)
 	YEmb                   compute.Buffer // (NumClasses+1, D) or nil
 	Blocks                 []blockW
+	// Stack holds each of the blocks' linear layers for all blocks at once:
+	// W and B are views from block 0's weight and bias to the end of block
+	// L-1's, BlockStride floats from one block's to the next (nil when L = 0).
+	// The strided batched GEMMs and AddBiases/BiasGrads of adaForward and
+	// Backward use them.
+	Stack       blockW
+	BlockStride int
 }
 
 // DiT is the velocity transformer: its configuration and parameter layout.
@@ -128,6 +135,24 @@ func (m *DiT) views(be compute.Backend, flat compute.Buffer) weights {
 			FC1:  lin(p+"fc1", c.MLPRatio*D, D),
 			FC2:  lin(p+"fc2", D, c.MLPRatio*D),
 		})
+	}
+	if c.L > 0 {
+		// Every block has the same tensors in the same order, so block l's
+		// tensors sit l block sizes after block 0's.
+		first, _ := m.Find("blocks.0.qkv.weight")
+		last, _ := m.Find("blocks.0.ada.bias")
+		w.BlockStride = last.Off + last.N - first.Off
+		span := (c.L - 1) * w.BlockStride
+		stack := func(name string, out, in int) linearW {
+			tw, _ := m.Find("blocks.0." + name + ".weight")
+			tb, _ := m.Find("blocks.0." + name + ".bias")
+			if tl, _ := m.Find(fmt.Sprintf("blocks.%d.%s.weight", c.L-1, name)); tl.Off != tw.Off+span {
+				panic("model: the blocks' tensors are not evenly spaced")
+			}
+			return linearW{W: be.Slice(flat, tw.Off, span+tw.N), B: be.Slice(flat, tb.Off, span+tb.N), In: in, Out: out}
+		}
+		w.Stack = blockW{Ada: stack("ada", 6*D, D), QKV: stack("qkv", 3*D, D), Proj: stack("proj", D, D),
+			FC1: stack("fc1", c.MLPRatio*D, D), FC2: stack("fc2", D, c.MLPRatio*D)}
 	}
 	return w
 }

@@ -9,10 +9,15 @@ import (
 // lnEps is the LayerNorm epsilon (DiT, anchor_torch.py).
 const lnEps = 1e-6
 
-// blockActs are the cached activations of one block (N = B*T rows).
+// blockActs are the cached activations of one block (N = B*T rows). In
+// NewActivations each is block l's view of one stack (L, N, .) of all
+// blocks, so that Backward's weight gradients are one strided batched GEMM
+// per layer kind; Backward overwrites proj, fc1 and fc2 with their layers'
+// output gradients (the inputs of those GEMMs) and fills dqkv, which is the
+// qkv of the block above (dead by then: the backward pass runs top down; the
+// stack of qkv has one slot more for the top block's dqkv).
 type blockActs struct {
 	xin          compute.Buffer // (N, D) block input
-	mod          compute.Buffer // (B, 6D) shift1, scale1, gate1, shift2, scale2, gate2
 	ln1          compute.Buffer // (N, D) modulated LN of xin
 	mean1, rstd1 compute.Buffer // (N)
 	qkv          compute.Buffer // (N, 3D)
@@ -25,34 +30,43 @@ type blockActs struct {
 	fc1          compute.Buffer // (N, M) M = MLPRatio*D
 	gel          compute.Buffer // (N, M) gelu(fc1)
 	fc2          compute.Buffer // (N, D)
+	dqkv         compute.Buffer // (N, 3D) gradient of qkv: the next qkv slot (nil in NewInference)
 }
 
 // Activations is the workspace of one Forward/Backward at batch size B: the
 // cached activations and the gradient scratch. Allocate once, reuse every step.
 type Activations struct {
-	B      int
-	be     compute.Backend
-	temb   compute.Buffer // (B, TembDim)
-	c1     compute.Buffer // (B, D) t1 output
-	c1s    compute.Buffer // (B, D) SiLU(c1)
-	c      compute.Buffer // (B, D) conditioning
-	cs     compute.Buffer // (B, D) SiLU(c)
+	B    int
+	be   compute.Backend
+	temb compute.Buffer // (B, TembDim)
+	c1   compute.Buffer // (B, D) t1 output
+	c1s  compute.Buffer // (B, D) SiLU(c1)
+	c    compute.Buffer // (B, D) conditioning
+	cs   compute.Buffer // (B, D) SiLU(c)
+	// mod (L, B, 6D): block l's shift1, scale1, gate1, shift2, scale2, gate2
+	// (D each), all blocks' adaLN layers computed at once (adaForward).
+	mod    compute.Buffer
 	blocks []blockActs
-	hL     compute.Buffer // (N, D) output of the last block
-	modf   compute.Buffer // (B, 2D)
-	lnf    compute.Buffer // (N, D)
-	meanf  compute.Buffer // (N)
-	rstdf  compute.Buffer // (N)
-	Out    compute.Buffer // (N, C) the velocity
+	// stack: the whole stacks (L, N, .) whose views the blocks' ln1, att,
+	// proj, ln2, fc1, gel and fc2 are, and qkv (L+1, N, 3D): block l's qkv
+	// is slot l, its dqkv slot l+1 (NewActivations only)
+	stack blockActs
+	hL    compute.Buffer // (N, D) output of the last block
+	modf  compute.Buffer // (B, 2D)
+	lnf   compute.Buffer // (N, D)
+	meanf compute.Buffer // (N)
+	rstdf compute.Buffer // (N)
+	Out   compute.Buffer // (N, C) the velocity
 
 	// gradient scratch
-	dh, dln, dtmp compute.Buffer // (N, D)
-	dqkv          compute.Buffer // (N, 3D)
-	dfc           compute.Buffer // (N, M)
-	dmod          compute.Buffer // (B, 6D)
-	dcs, dc, dc1  compute.Buffer // (B, D)
-	labels        compute.Buffer // (B) class labels as float32 (nil if unconditional)
-	all           []compute.Buffer
+	dh, dln      compute.Buffer // (N, D)
+	dfc          compute.Buffer // (N, M)
+	dmod         compute.Buffer // (L, B, 6D) as mod
+	dmodf        compute.Buffer // (B, 2D)
+	dcs, dc, dc1 compute.Buffer // (B, D)
+	dcsL         compute.Buffer // (L, B, D) each block's part of dcs
+	labels       compute.Buffer // (B) class labels as float32 (nil if unconditional)
+	all          []compute.Buffer
 
 	// inference: the forward-only layout of NewInference (Backward panics).
 	inference bool
@@ -69,17 +83,26 @@ func (m *DiT) NewActivations(be compute.Backend, B int) *Activations {
 		return b
 	}
 	a.temb, a.c1, a.c1s, a.c, a.cs = al(B*c.TembDim), al(B*D), al(B*D), al(B*D), al(B*D)
+	a.mod = al(B * c.L * 6 * D)
+	// one stack (L, N, n) for each activation a weight gradient reads
+	s := &a.stack
+	s.ln1, s.att, s.proj, s.ln2 = al(c.L*N*D), al(c.L*N*D), al(c.L*N*D), al(c.L*N*D)
+	s.fc1, s.gel, s.fc2 = al(c.L*N*M), al(c.L*N*M), al(c.L*N*D)
+	if c.L > 0 {
+		s.qkv = al((c.L + 1) * N * 3 * D)
+	}
 	for l := 0; l < c.L; l++ {
+		at := func(stack compute.Buffer, n int) compute.Buffer { return be.Slice(stack, l*N*n, N*n) }
 		a.blocks = append(a.blocks, blockActs{
-			xin: al(N * D), mod: al(B * 6 * D), ln1: al(N * D), mean1: al(N), rstd1: al(N),
-			qkv: al(N * 3 * D), att: al(N * D), lse: al(B * c.H * c.T), proj: al(N * D),
-			xmid: al(N * D), ln2: al(N * D), mean2: al(N), rstd2: al(N),
-			fc1: al(N * M), gel: al(N * M), fc2: al(N * D),
+			xin: al(N * D), ln1: at(s.ln1, D), mean1: al(N), rstd1: al(N),
+			qkv: at(s.qkv, 3*D), att: at(s.att, D), lse: al(B * c.H * c.T), proj: at(s.proj, D),
+			xmid: al(N * D), ln2: at(s.ln2, D), mean2: al(N), rstd2: al(N),
+			fc1: at(s.fc1, M), gel: at(s.gel, M), fc2: at(s.fc2, D), dqkv: be.Slice(s.qkv, (l+1)*N*3*D, N*3*D),
 		})
 	}
 	a.hL, a.modf, a.lnf, a.meanf, a.rstdf, a.Out = al(N*D), al(B*2*D), al(N*D), al(N), al(N), al(N*c.C)
-	a.dh, a.dln, a.dtmp, a.dqkv, a.dfc, a.dmod = al(N*D), al(N*D), al(N*D), al(N*3*D), al(N*M), al(B*6*D)
-	a.dcs, a.dc, a.dc1 = al(B*D), al(B*D), al(B*D)
+	a.dh, a.dln, a.dfc, a.dmod, a.dmodf = al(N*D), al(N*D), al(N*M), al(B*c.L*6*D), al(B*2*D)
+	a.dcs, a.dc, a.dc1, a.dcsL = al(B*D), al(B*D), al(B*D), al(c.L*B*D)
 	if c.NumClasses > 0 {
 		a.labels = al(B)
 	}
@@ -93,8 +116,11 @@ func (m *DiT) ActivationFloats(B int) int64 {
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
 	block := 7*N*D + 6*b*D + 4*N + 3*N*D + b*int64(c.H)*int64(c.T) + 2*N*M
 	n := b*int64(c.TembDim) + 4*b*D + int64(c.L)*block
-	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C) // final layer
-	n += 3*N*D + N*3*D + N*M + b*6*D + 3*b*D    // gradient scratch
+	if c.L > 0 {
+		n += 3 * N * D // the top block's dqkv (the qkv stack's extra slot)
+	}
+	n += N*D + b*2*D + N*D + 2*N + N*int64(c.C)                // final layer
+	n += 2*N*D + N*M + b*int64(c.L*6+2)*D + (3+int64(c.L))*b*D // gradient scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
@@ -113,7 +139,7 @@ func (m *DiT) ActivationFloats(B int) int64 {
 //	proj  (N, D)   proj(att), then fc2
 //	qkv   (N, 3D)
 //	fc1, gel (N, M)
-//	mean, rstd (N), lse (B, H, T), mod (B, 6D), modf (B, 2D)
+//	mean, rstd (N), lse (B, H, T), mod (L, B, 6D), modf (B, 2D)
 //	temb (B, TembDim), c1, c1s, c, cs, label scratch (B, D), labels (B)
 //	Out   (N, C)
 //
@@ -129,8 +155,9 @@ func (m *DiT) NewInference(be compute.Backend, B int) *Activations {
 	}
 	a.temb, a.c1, a.c1s, a.c, a.cs = al(B*c.TembDim), al(B*D), al(B*D), al(B*D), al(B*D)
 	h, ln, proj, mean, rstd := al(N*D), al(N*D), al(N*D), al(N), al(N)
+	a.mod = al(B * c.L * 6 * D)
 	shared := blockActs{
-		xin: h, mod: al(B * 6 * D), ln1: ln, mean1: mean, rstd1: rstd,
+		xin: h, ln1: ln, mean1: mean, rstd1: rstd,
 		qkv: al(N * 3 * D), att: ln, lse: al(B * c.H * c.T), proj: proj,
 		xmid: al(N * D), ln2: ln, mean2: mean, rstd2: rstd,
 		fc1: al(N * M), gel: al(N * M), fc2: proj,
@@ -151,10 +178,10 @@ func (m *DiT) NewInference(be compute.Backend, B int) *Activations {
 func (m *DiT) InferenceFloats(B int) int64 {
 	c := m.Cfg
 	b, N, D, M := int64(B), int64(B)*int64(c.T), int64(c.D), int64(c.MLPRatio)*int64(c.D)
-	n := b*int64(c.TembDim) + 4*b*D      // conditioning
-	n += 4*N*D + 3*N*D + 2*N*M + 2*N     // h, ln, proj, xmid; qkv; fc1, gel; mean, rstd
-	n += 6*b*D + b*int64(c.H)*int64(c.T) // mod, lse
-	n += 2*b*D + N*int64(c.C) + b*D      // modf, Out, label scratch
+	n := b*int64(c.TembDim) + 4*b*D                 // conditioning
+	n += 4*N*D + 3*N*D + 2*N*M + 2*N                // h, ln, proj, xmid; qkv; fc1, gel; mean, rstd
+	n += 6*b*D*int64(c.L) + b*int64(c.H)*int64(c.T) // mod, lse
+	n += 2*b*D + N*int64(c.C) + b*D                 // modf, Out, label scratch
 	if c.NumClasses > 0 {
 		n += b
 	}
@@ -204,35 +231,55 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 	linearForward(be, h, x, w.Inp, N)
 	be.AddRows(h, w.Pos, T)
 
-	for l := range a.blocks {
-		ba, bw := &a.blocks[l], w.Blocks[l]
-		linearForward(be, ba.mod, a.cs, bw.Ada, B)
-		view := func(k int) compute.Buffer { return modView(be, ba.mod, k, 6, B, D) }
-		sh1, sc1, g1, sh2, sc2, g2 := view(0), view(1), view(2), view(3), view(4), view(5)
-
-		be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, sh1, sc1, 6*D, B, T, D, lnEps)
-		linearForward(be, ba.qkv, ba.ln1, bw.QKV, N)
-		be.Attention(ba.att, ba.lse, ba.qkv, B, T, c.H, D)
-		linearForward(be, ba.proj, ba.att, bw.Proj, N)
-		be.Copy(ba.xmid, ba.xin)
-		be.GatedResidual(ba.xmid, g1, ba.proj, 6*D, B, T, D)
-
-		be.LayerNormMod(ba.ln2, ba.mean2, ba.rstd2, ba.xmid, sh2, sc2, 6*D, B, T, D, lnEps)
-		linearForward(be, ba.fc1, ba.ln2, bw.FC1, N)
-		be.Gelu(ba.gel, ba.fc1)
-		linearForward(be, ba.fc2, ba.gel, bw.FC2, N)
-		next := a.hL
-		if l+1 < len(a.blocks) {
-			next = a.blocks[l+1].xin
-		}
-		be.Copy(next, ba.xmid)
-		be.GatedResidual(next, g2, ba.fc2, 6*D, B, T, D)
+	// every block's modulation (L, B, 6D) at once: one GEMM, one bias pass;
+	// the final layer's (B, 2D)
+	ldm := 6 * D
+	if c.L > 0 {
+		adaForward(be, a.mod, a.cs, w, c.L, B)
 	}
-
 	linearForward(be, a.modf, a.cs, w.AdaF, B)
 	shf, scf := modView(be, a.modf, 0, 2, B, D), modView(be, a.modf, 1, 2, B, D)
-	be.LayerNormMod(a.lnf, a.meanf, a.rstdf, a.hL, shf, scf, 2*D, B, T, D, lnEps)
+	if c.L == 0 {
+		be.LayerNormMod(a.lnf, a.meanf, a.rstdf, a.hL, shf, scf, 2*D, B, T, D, lnEps)
+	}
+	// Each residual update runs with the layer norm that reads it
+	// (ResidualLayerNormMod): ln2 in the block, the next block's ln1 (or the
+	// final layer's) at its end.
+	modAt := func(l, k int) compute.Buffer { return modView(be, be.Slice(a.mod, l*B*ldm, B*ldm), k, 6, B, D) }
+	for l := range a.blocks {
+		ba, bw := &a.blocks[l], w.Blocks[l]
+		if l == 0 {
+			be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, modAt(0, 0), modAt(0, 1), ldm, B, T, D, lnEps)
+		}
+		linearForward(be, ba.qkv, ba.ln1, bw.QKV, N)
+		be.Attention(ba.att, ba.lse, ba.qkv, B, T, c.H, D)
+		gemmForward(be, ba.proj, ba.att, bw.Proj, N) // its bias is added in the residual
+		be.ResidualLayerNormMod(ba.xmid, ba.xin, ba.proj, bw.Proj.B, modAt(l, 2), ldm,
+			ba.ln2, ba.mean2, ba.rstd2, modAt(l, 3), modAt(l, 4), ldm, B, T, D, lnEps)
+
+		gemmForward(be, ba.fc1, ba.ln2, bw.FC1, N) // its bias is added with the GELU
+		be.BiasGelu(ba.gel, ba.fc1, bw.FC1.B)
+		gemmForward(be, ba.fc2, ba.gel, bw.FC2, N)
+		next, ln, mean, rstd, sh, sc, ld := a.hL, a.lnf, a.meanf, a.rstdf, shf, scf, 2*D
+		if l+1 < len(a.blocks) {
+			nb := &a.blocks[l+1]
+			next, ln, mean, rstd, sh, sc, ld = nb.xin, nb.ln1, nb.mean1, nb.rstd1, modAt(l+1, 0), modAt(l+1, 1), ldm
+		}
+		be.ResidualLayerNormMod(next, ba.xmid, ba.fc2, bw.FC2.B, modAt(l, 5), ldm, ln, mean, rstd, sh, sc, ld, B, T, D, lnEps)
+	}
+
 	linearForward(be, a.Out, a.lnf, w.Out, N)
+}
+
+// adaForward sets mod (L, B, 6D) to every block's adaLN modulation of cs
+// (B, D): mod[l] = cs W_l^T + b_l, as L linearForwards would set them, in
+// one strided batched GEMM (W_l AdaStride apart in the parameters) and one
+// AddBiases.
+func adaForward(be compute.Backend, mod, cs compute.Buffer, w weights, L, B int) {
+	ada := w.Stack.Ada
+	D6, D := ada.Out, ada.In
+	be.Gemm(false, true, B, D6, D, 1, cs, D, 0, ada.W, D, w.BlockStride, 0, mod, D6, B*D6, L)
+	be.AddBiases(mod, ada.B, L, D6, w.BlockStride)
 }
 
 // modView is chunk k (D columns) of every row of a modulation buffer of B

@@ -4,8 +4,26 @@ import "github.com/latentflow/latentflow/compute"
 
 // linearForward sets y = x W^T + b for x (N, In), y (N, Out).
 func linearForward(be compute.Backend, y, x compute.Buffer, w linearW, N int) {
-	be.Gemm(false, true, N, w.Out, w.In, 1, x, w.In, 0, w.W, w.In, 0, 0, y, w.Out, 0, 1)
+	gemmForward(be, y, x, w, N)
 	be.AddBias(y, w.B)
+}
+
+// gemmForward sets y = x W^T, a linear layer without its bias: the caller
+// adds b in the op that follows (BiasGelu, BiasGatedResidual), one launch
+// fewer.
+func gemmForward(be compute.Backend, y, x compute.Buffer, w linearW, N int) {
+	be.Gemm(false, true, N, w.Out, w.In, 1, x, w.In, 0, w.W, w.In, 0, 0, y, w.Out, 0, 1)
+}
+
+// linearInputGrad sets dx = dy W (or adds it when accumulate is true): the
+// input gradient of a linear layer, whose weight and bias gradients are
+// taken elsewhere (blockGrads).
+func linearInputGrad(be compute.Backend, dx, dy compute.Buffer, w linearW, N int, accumulate bool) {
+	beta := float32(0)
+	if accumulate {
+		beta = 1
+	}
+	be.Gemm(false, false, N, w.In, w.Out, 1, dy, w.Out, 0, w.W, w.In, 0, beta, dx, w.In, 0, 1)
 }
 
 // linearBackward accumulates dW += dy^T x and db += sum_rows dy, and sets

@@ -121,3 +121,29 @@ func TestSiLU(t *testing.T, b compute.Backend, o Options) { testAct(t, b, o, b.S
 func TestSiLUBackward(t *testing.T, b compute.Backend, o Options) {
 	testActBackward(t, b, o, b.SiLUBackward, refSiLUGrad)
 }
+
+// TestBiasGelu checks BiasGelu: x += bias (error scale |x| + |bias|) and
+// y = gelu_tanh(x) of the new x (error scale: refGelu's, plus |gelu'| times
+// the rounding of x + bias).
+func TestBiasGelu(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, sh := range []struct{ N, X int }{{1, 1}, {1, 7}, {5, 3}, {9, 64}, {300, 129}} {
+		s.run(t, shape("N=%d,X=%d", sh.N, sh.X), func(t *testing.T) {
+			n := sh.N * sh.X
+			x := s.region("x", s.actInputs(n)).rows(sh.X)
+			bias := s.region("bias", s.normal(sh.X, 1))
+			y := s.out("y", n).rows(sh.X)
+			ex, ey := x.expect(), y.expect()
+			refAddRows(ex.v, ex.mag, bias.f64(), 1)
+			for i, v := range ex.v {
+				g, m := refGelu(v)
+				d, _ := refGeluGrad(v)
+				ey.v[i], ey.mag[i] = g, m+abs(d)*ex.mag[i]
+			}
+			b.BiasGelu(y.buf, x.buf, bias.buf)
+			x.check(t, ex, s.o.ElemTol)
+			y.check(t, ey, s.o.ElemTol)
+			bias.unchanged(t)
+		})
+	}
+}

@@ -96,3 +96,46 @@ func refGatedResidualBackward(dy, dymag, dgate, dgatemag, dx, gate, y []float64,
 		}
 	}
 }
+
+// TestBiasGatedResidual checks BiasGatedResidual: y += bias (error scale
+// |y| + |bias|) and out = x + gate y with the new y (error scale |x| +
+// |gate| (|y| + |bias|)), into a separate out and in place (out = x).
+func TestBiasGatedResidual(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, sh := range lnShapes {
+		for _, l := range gateLayouts {
+			for _, inPlace := range []bool{false, true} {
+				B, T, D := sh.B, sh.T, sh.D
+				N, ld := B*T, l.nchunk*D+l.pad
+				s.run(t, shape("B=%d,T=%d,D=%d,ld=%d,inplace=%t", B, T, D, ld, inPlace), func(t *testing.T) {
+					x := s.region("x", s.normal(N*D, 1)).rows(D)
+					y := s.region("y", s.normal(N*D, 1)).rows(D)
+					bias := s.region("bias", s.normal(D, 1))
+					mod := s.strided("mod", B, D, ld, l.nchunk, func(n int) []float32 { return s.normal(n, 1) })
+					out := x
+					if !inPlace {
+						out = s.out("out", N*D).rows(D)
+					}
+					ey, eo := y.expect(), out.expect()
+					refAddRows(ey.v, ey.mag, bias.f64(), 1)
+					g, xv := mod.f64()[mod.off(l.chunk):], x.f64()
+					for r := range N {
+						for j := range D {
+							i, gr := r*D+j, g[(r/T)*ld+j]
+							eo.v[i] = xv[i] + gr*ey.v[i]
+							eo.mag[i] = abs(xv[i]) + abs(gr)*ey.mag[i]
+						}
+					}
+					b.BiasGatedResidual(out.buf, x.buf, y.buf, bias.buf, mod.view(l.chunk), ld, B, T, D)
+					y.check(t, ey, s.o.ElemTol)
+					out.check(t, eo, s.o.ElemTol)
+					if !inPlace {
+						x.unchanged(t)
+					}
+					bias.unchanged(t)
+					mod.unchanged(t)
+				})
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/latentflow/latentflow/compute"
@@ -20,6 +21,82 @@ func TestAddBias(t *testing.T, b compute.Backend, o Options) {
 			bias.unchanged(t)
 		})
 	}
+}
+
+// biasesShapes are (K stacked layers of N rows and width W, biases stride apart).
+var biasesShapes = []struct{ N, K, W, stride int }{{1, 1, 1, 1}, {3, 2, 5, 5}, {4, 3, 7, 11}, {70, 6, 64, 130}, {300, 2, 33, 40}}
+
+// TestAddBiases checks AddBiases (x[k, r, j] += bias[k stride + j]; error
+// scale |x| + |bias|); the cells between the biases are not read.
+func TestAddBiases(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, sh := range biasesShapes {
+		s.run(t, shape("N=%d,K=%d,W=%d,stride=%d", sh.N, sh.K, sh.W, sh.stride), func(t *testing.T) {
+			n := sh.N * sh.W
+			x := s.region("x", s.normal(sh.K*n, 1)).rows(sh.W)
+			bias := s.region("bias", s.normal((sh.K-1)*sh.stride+sh.W, 1))
+			e, bv := x.expect(), bias.f64()
+			for k := range sh.K {
+				refAddRows(e.v[k*n:(k+1)*n], e.mag[k*n:(k+1)*n], bv[k*sh.stride:k*sh.stride+sh.W], 1)
+			}
+			b.AddBiases(x.buf, bias.buf, sh.K, sh.W, sh.stride)
+			x.check(t, e, s.o.ElemTol)
+			bias.unchanged(t)
+		})
+	}
+}
+
+// TestBiasGrads checks BiasGrads (dbias[k stride + j] += sum_r dy[k, r, j];
+// error scale |dbias| + sum_r |dy|); the cells between the biases must stay.
+func TestBiasGrads(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	for _, sh := range biasesShapes {
+		s.run(t, shape("N=%d,K=%d,W=%d,stride=%d", sh.N, sh.K, sh.W, sh.stride), func(t *testing.T) {
+			n := sh.N * sh.W
+			dy := s.region("dy", s.normal(sh.K*n, 1)).rows(sh.W)
+			dbias := s.region("dbias", s.normal((sh.K-1)*sh.stride+sh.W, 1))
+			e, d := dbias.expect(), dy.f64()
+			for k := range sh.K {
+				o := k * sh.stride
+				refAddRowsGrad(e.v[o:o+sh.W], e.mag[o:o+sh.W], d[k*n:(k+1)*n], 1)
+			}
+			b.BiasGrads(dbias.buf, dy.buf, sh.K, sh.W, sh.stride)
+			dbias.check(t, e, s.o.ReduceTol)
+			dy.unchanged(t)
+		})
+	}
+}
+
+// TestMultiBiasGrad checks MultiBiasGrad on the jobs of biasesShapes at
+// once plus a large one (several row blocks on a GPU), twice in a row (the
+// second call reuses what the first set up: tickets, tables) against
+// BiasGrads' reference applied twice.
+func TestMultiBiasGrad(t *testing.T, b compute.Backend, o Options) {
+	s := newSuite(t, b, o)
+	shapes := append(biasesShapes, struct{ N, K, W, stride int }{5000, 2, 40, 45})
+	s.run(t, shape("jobs=%d", len(shapes)), func(t *testing.T) {
+		var jobs []compute.BiasGradJob
+		var dys, dbs []*region
+		var es []expect
+		for i, sh := range shapes {
+			n := sh.N * sh.W
+			dy := s.region(fmt.Sprintf("dy%d", i), s.normal(sh.K*n, 1)).rows(sh.W)
+			db := s.region(fmt.Sprintf("dbias%d", i), s.normal((sh.K-1)*sh.stride+sh.W, 1))
+			e, d := db.expect(), dy.f64()
+			for k := range sh.K { // the rows of matrix k twice: both calls
+				o, dk := k*sh.stride, d[k*n:(k+1)*n]
+				refAddRowsGrad(e.v[o:o+sh.W], e.mag[o:o+sh.W], append(append([]float64{}, dk...), dk...), 1)
+			}
+			jobs = append(jobs, compute.BiasGradJob{DBias: db.buf, DY: dy.buf, K: sh.K, W: sh.W, Stride: sh.stride})
+			dys, dbs, es = append(dys, dy), append(dbs, db), append(es, e)
+		}
+		b.MultiBiasGrad(jobs)
+		b.MultiBiasGrad(jobs)
+		for i := range jobs {
+			dbs[i].check(t, es[i], s.o.ReduceTol)
+			dys[i].unchanged(t)
+		}
+	})
 }
 
 // TestBiasGrad checks BiasGrad (dbias [X] += column sums of dy [N, X];

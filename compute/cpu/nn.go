@@ -33,6 +33,35 @@ func (be *Backend) BiasGrad(dbias, dy compute.Buffer) {
 	})
 }
 
+// AddBiases sets x[k, r, j] += bias[k stride + j]: AddBias of each of the
+// K stacked [N, W] blocks of x with its bias.
+func (be *Backend) AddBiases(x, bias compute.Buffer, K, W, stride int) {
+	xs, bs := Data(x), Data(bias)
+	need(K > 0 && W > 0 && stride >= W && len(xs)%(K*W) == 0 && len(bs) >= (K-1)*stride+W, "AddBiases shapes")
+	n := len(xs) / K
+	for k := range K {
+		be.AddBias(&Buf{D: xs[k*n : (k+1)*n]}, &Buf{D: bs[k*stride : k*stride+W]})
+	}
+}
+
+// BiasGrads sets dbias[k stride + j] += sum_r dy[k, r, j]: BiasGrad of each
+// of the K stacked [N, W] blocks of dy.
+func (be *Backend) BiasGrads(dbias, dy compute.Buffer, K, W, stride int) {
+	db, d := Data(dbias), Data(dy)
+	need(K > 0 && W > 0 && stride >= W && len(d)%(K*W) == 0 && len(db) >= (K-1)*stride+W, "BiasGrads shapes")
+	n := len(d) / K
+	for k := range K {
+		be.BiasGrad(&Buf{D: db[k*stride : k*stride+W]}, &Buf{D: d[k*n : (k+1)*n]})
+	}
+}
+
+// MultiBiasGrad runs the jobs' BiasGrads in order.
+func (be *Backend) MultiBiasGrad(jobs []compute.BiasGradJob) {
+	for _, j := range jobs {
+		be.BiasGrads(j.DBias, j.DY, j.K, j.W, j.Stride)
+	}
+}
+
 // AddRows sets x[r,j] += p[r mod P, j]; x (N, X), p (P, X).
 func (be *Backend) AddRows(x, p compute.Buffer, P int) {
 	xs, ps := Data(x), Data(p)
@@ -127,6 +156,29 @@ func (be *Backend) GatedResidual(x, gate, y compute.Buffer, ld, B, T, D int) {
 	})
 }
 
+// ResidualLayerNormMod is BiasGatedResidual then LayerNormMod of its output.
+func (be *Backend) ResidualLayerNormMod(out, x, res, bias, gate compute.Buffer, ldg int, y, mean, rstd, shift, scale compute.Buffer, ld, B, T, D int, eps float32) {
+	be.BiasGatedResidual(out, x, res, bias, gate, ldg, B, T, D)
+	be.LayerNormMod(y, mean, rstd, out, shift, scale, ld, B, T, D, eps)
+}
+
+// LayerNormModBackwardGated is LayerNormModBackward then GatedResidualBackward
+// of the branch before the layer norm, which reads dx.
+func (be *Backend) LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int,
+	gdy, gdgate, gate, gy compute.Buffer, ldg, B, T, D int) {
+	be.LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale, ld, B, T, D)
+	be.GatedResidualBackward(gdy, gdgate, dx, gate, gy, ldg, B, T, D)
+}
+
+// BiasGatedResidual sets y += bias, then out = x + gate y: the spec is
+// AddBias, Copy and GatedResidual in turn.
+func (be *Backend) BiasGatedResidual(out, x, y, bias, gate compute.Buffer, ld, B, T, D int) {
+	need(bias.Len() == D && out.Len() == B*T*D && x.Len() == B*T*D, "BiasGatedResidual shapes")
+	be.AddBias(y, bias)
+	be.Copy(out, x)
+	be.GatedResidual(out, gate, y, ld, B, T, D)
+}
+
 // GatedResidualBackward sets dy = gate dx and dgate[b] = sum_t dx y.
 func (be *Backend) GatedResidualBackward(dy, dgate, dx, gate, y compute.Buffer, ld, B, T, D int) {
 	dys, dgs, dxs, gs, ys := Data(dy), Data(dgate), Data(dx), Data(gate), Data(y)
@@ -155,6 +207,12 @@ func (be *Backend) Gelu(y, x compute.Buffer) {
 	be.parallel(len(xs), 30, func(lo, hi int) {
 		geluSlice(ys[lo:hi], xs[lo:hi])
 	})
+}
+
+// BiasGelu sets x += bias and y = gelu(x): the spec is AddBias then Gelu.
+func (be *Backend) BiasGelu(y, x, bias compute.Buffer) {
+	be.AddBias(x, bias)
+	be.Gelu(y, x)
 }
 
 // GeluBackward sets dx = dy gelu'(x); with s = sigmoid(2u) = (1 + tanh u)/2,

@@ -112,7 +112,7 @@ func TestColSum(t *testing.T) {
 			for rep := range 2 {
 				zeros(t, db, X)
 				mustRun(t, "colsum", Dim{(X + 31) / 32, (N + rows - 1) / rows, 1}, Dim{32, 8, 1}, 0,
-					P(db), P(part), P(ticket), P(pdy), I(N), I(X), I(rows))
+					P(db), P(part), P(ticket), P(pdy), I(N), I(X), I(rows), I(0))
 				got := download[float32](t, db, X)
 				for j := 0; j < X; j++ {
 					var s float64
