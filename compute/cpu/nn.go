@@ -106,15 +106,20 @@ func (be *Backend) LayerNormMod(y, mean, rstd, x, shift, scale compute.Buffer, l
 	need(len(sh) >= (B-1)*ld+D && len(sc) >= (B-1)*ld+D, "LayerNormMod: shift/scale too small for B=%d ld=%d D=%d", B, ld, D)
 	be.parallel(N, 8*D, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			xr, yr := xs[r*D:(r+1)*D], ys[r*D:(r+1)*D]
-			mu := sumF64(xr) / float64(D)
-			rstdr := 1 / math.Sqrt(sumSqDevF64(xr, mu)/float64(D)+float64(eps))
-			ms[r], rs[r] = float32(mu), float32(rstdr)
 			b := r / T
-			shr, scr := sh[b*ld:b*ld+D], sc[b*ld:b*ld+D]
-			modRow(yr, xr, shr, scr, float32(mu), float32(rstdr))
+			ms[r], rs[r] = lnModRow(ys[r*D:(r+1)*D], xs[r*D:(r+1)*D], sh[b*ld:b*ld+D], sc[b*ld:b*ld+D], eps)
 		}
 	})
+}
+
+// lnModRow is LayerNormMod of one row: y = (x - mean) rstd (1 + scale) + shift;
+// it returns the row's mean and rstd.
+func lnModRow(y, x, shift, scale []float32, eps float32) (float32, float32) {
+	D := float64(len(x))
+	mu := sumF64(x) / D
+	rstd := 1 / math.Sqrt(sumSqDevF64(x, mu)/D+float64(eps))
+	modRow(y, x, shift, scale, float32(mu), float32(rstd))
+	return float32(mu), float32(rstd)
 }
 
 // LayerNormModBackward: with xhat = (x-mean) rstd and g = dy (1+scale),
@@ -129,19 +134,24 @@ func (be *Backend) LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, s
 	be.parallel(B, 12*T*D, func(lo, hi int) {
 		g := make([]float32, D)
 		for b := lo; b < hi; b++ {
-			scr := sc[b*ld : b*ld+D]
-			dshr, dscr := dsh[b*ld:b*ld+D], dsc[b*ld:b*ld+D]
-			for j := range dshr {
-				dshr[j], dscr[j] = 0, 0
-			}
-			for r := b * T; r < (b+1)*T; r++ {
-				xr, dyr, dxr := xs[r*D:(r+1)*D], dys[r*D:(r+1)*D], dxs[r*D:(r+1)*D]
-				mu, rstdr := ms[r], rs[r]
-				sg, sgx := lnBackRow(dshr, dscr, g, dyr, xr, scr, mu, rstdr)
-				lnBackDx(dxr, g, xr, mu, rstdr, float32(sg/float64(D)), float32(sgx/float64(D)))
-			}
+			lnBackSample(b, g, dxs, dsh, dsc, dys, xs, ms, rs, sc, ld, T, D)
 		}
 	})
+}
+
+// lnBackSample is LayerNormModBackward of sample b (its T rows); g is scratch
+// of D elements.
+func lnBackSample(b int, g, dxs, dsh, dsc, dys, xs, ms, rs, sc []float32, ld, T, D int) {
+	scr := sc[b*ld : b*ld+D]
+	dshr, dscr := dsh[b*ld:b*ld+D], dsc[b*ld:b*ld+D]
+	clear(dshr)
+	clear(dscr)
+	for r := b * T; r < (b+1)*T; r++ {
+		xr, dyr, dxr := xs[r*D:(r+1)*D], dys[r*D:(r+1)*D], dxs[r*D:(r+1)*D]
+		mu, rstdr := ms[r], rs[r]
+		sg, sgx := lnBackRow(dshr, dscr, g, dyr, xr, scr, mu, rstdr)
+		lnBackDx(dxr, g, xr, mu, rstdr, float32(sg/float64(D)), float32(sgx/float64(D)))
+	}
 }
 
 // GatedResidual sets x[r,j] += gate[b,j] y[r,j].
@@ -157,26 +167,66 @@ func (be *Backend) GatedResidual(x, gate, y compute.Buffer, ld, B, T, D int) {
 }
 
 // ResidualLayerNormMod is BiasGatedResidual then LayerNormMod of its output.
+// The spec is those two ops in turn; this is one pass over the rows, each row
+// computed as they compute it.
 func (be *Backend) ResidualLayerNormMod(out, x, res, bias, gate compute.Buffer, ldg int, y, mean, rstd, shift, scale compute.Buffer, ld, B, T, D int, eps float32) {
-	be.BiasGatedResidual(out, x, res, bias, gate, ldg, B, T, D)
-	be.LayerNormMod(y, mean, rstd, out, shift, scale, ld, B, T, D, eps)
+	os, xs, rs, bs, gs := Data(out), Data(x), Data(res), Data(bias), Data(gate)
+	ys, ms, ss, sh, sc := Data(y), Data(mean), Data(rstd), Data(shift), Data(scale)
+	N := B * T
+	need(len(bs) == D && len(os) == N*D && len(xs) == N*D && len(rs) == N*D && len(gs) >= (B-1)*ldg+D, "ResidualLayerNormMod: residual shapes (B=%d T=%d D=%d)", B, T, D)
+	need(len(ys) == N*D && len(ms) == N && len(ss) == N && len(sh) >= (B-1)*ld+D && len(sc) >= (B-1)*ld+D, "ResidualLayerNormMod: layer norm shapes (B=%d T=%d D=%d)", B, T, D)
+	be.parallel(N, 10*D, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			b := r / T
+			or := os[r*D : (r+1)*D]
+			biasGatedRow(or, xs[r*D:(r+1)*D], rs[r*D:(r+1)*D], bs, gs[b*ldg:b*ldg+D])
+			ms[r], ss[r] = lnModRow(ys[r*D:(r+1)*D], or, sh[b*ld:b*ld+D], sc[b*ld:b*ld+D], eps)
+		}
+	})
+}
+
+// biasGatedRow is BiasGatedResidual of one row: y += bias, out = x + gate y.
+func biasGatedRow(out, x, y, bias, gate []float32) {
+	addTo(y, bias)
+	if &out[0] != &x[0] {
+		copy(out, x)
+	}
+	gatedAdd(out, gate, y)
 }
 
 // LayerNormModBackwardGated is LayerNormModBackward then GatedResidualBackward
 // of the branch before the layer norm, which reads dx.
 func (be *Backend) LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int,
 	gdy, gdgate, gate, gy compute.Buffer, ldg, B, T, D int) {
-	be.LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale, ld, B, T, D)
-	be.GatedResidualBackward(gdy, gdgate, dx, gate, gy, ldg, B, T, D)
+	dxs, dsh, dsc, dys, xs, ms, rs, sc := Data(dx), Data(dshift), Data(dscale), Data(dy), Data(x), Data(mean), Data(rstd), Data(scale)
+	gdys, gdgs, gs, gys := Data(gdy), Data(gdgate), Data(gate), Data(gy)
+	N := B * T
+	need(len(xs) == N*D && len(dys) == N*D && len(dxs) == N*D && len(ms) == N && len(rs) == N, "LayerNormModBackwardGated shapes (B=%d T=%d D=%d)", B, T, D)
+	need(len(dsh) >= (B-1)*ld+D && len(dsc) >= (B-1)*ld+D && len(sc) >= (B-1)*ld+D, "LayerNormModBackwardGated: modulation views too small")
+	need(len(gys) == N*D && len(gdys) == N*D && len(gs) >= (B-1)*ldg+D && len(gdgs) >= (B-1)*ldg+D, "LayerNormModBackwardGated: gated residual shapes")
+	// One pass over the samples: each sample's dx is complete when its
+	// gated residual backward reads it.
+	be.parallel(B, 16*T*D, func(lo, hi int) {
+		g := make([]float32, D)
+		for b := lo; b < hi; b++ {
+			lnBackSample(b, g, dxs, dsh, dsc, dys, xs, ms, rs, sc, ld, T, D)
+			gatedBackSample(b, gdys, gdgs, dxs, gs, gys, ldg, T, D)
+		}
+	})
 }
 
 // BiasGatedResidual sets y += bias, then out = x + gate y: the spec is
 // AddBias, Copy and GatedResidual in turn.
+// This is one pass over the rows, each computed as those ops compute it.
 func (be *Backend) BiasGatedResidual(out, x, y, bias, gate compute.Buffer, ld, B, T, D int) {
-	need(bias.Len() == D && out.Len() == B*T*D && x.Len() == B*T*D, "BiasGatedResidual shapes")
-	be.AddBias(y, bias)
-	be.Copy(out, x)
-	be.GatedResidual(out, gate, y, ld, B, T, D)
+	os, xs, ys, bs, gs := Data(out), Data(x), Data(y), Data(bias), Data(gate)
+	need(len(bs) == D && len(os) == B*T*D && len(xs) == B*T*D && len(ys) == B*T*D && len(gs) >= (B-1)*ld+D, "BiasGatedResidual shapes")
+	be.parallel(B*T, 3*D, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			b := r / T
+			biasGatedRow(os[r*D:(r+1)*D], xs[r*D:(r+1)*D], ys[r*D:(r+1)*D], bs, gs[b*ld:b*ld+D])
+		}
+	})
 }
 
 // GatedResidualBackward sets dy = gate dx and dgate[b] = sum_t dx y.
@@ -185,15 +235,18 @@ func (be *Backend) GatedResidualBackward(dy, dgate, dx, gate, y compute.Buffer, 
 	need(len(dxs) == B*T*D && len(ys) == B*T*D && len(dys) == B*T*D && len(gs) >= (B-1)*ld+D && len(dgs) >= (B-1)*ld+D, "GatedResidualBackward shapes")
 	be.parallel(B, 4*T*D, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
-			g, dg := gs[b*ld:b*ld+D], dgs[b*ld:b*ld+D]
-			for j := range dg {
-				dg[j] = 0
-			}
-			for r := b * T; r < (b+1)*T; r++ {
-				gatedBack(dg, dys[r*D:(r+1)*D], g, dxs[r*D:(r+1)*D], ys[r*D:(r+1)*D])
-			}
+			gatedBackSample(b, dys, dgs, dxs, gs, ys, ld, T, D)
 		}
 	})
+}
+
+// gatedBackSample is GatedResidualBackward of sample b (its T rows).
+func gatedBackSample(b int, dys, dgs, dxs, gs, ys []float32, ld, T, D int) {
+	g, dg := gs[b*ld:b*ld+D], dgs[b*ld:b*ld+D]
+	clear(dg)
+	for r := b * T; r < (b+1)*T; r++ {
+		gatedBack(dg, dys[r*D:(r+1)*D], g, dxs[r*D:(r+1)*D], ys[r*D:(r+1)*D])
+	}
 }
 
 const geluC = 0.7978845608028654 // sqrt(2/pi)
@@ -210,9 +263,24 @@ func (be *Backend) Gelu(y, x compute.Buffer) {
 }
 
 // BiasGelu sets x += bias and y = gelu(x): the spec is AddBias then Gelu.
+// With rows a multiple of 8 wide this is one pass over the rows (each element
+// gets the bits of the two passes: the vector loops cover whole rows).
 func (be *Backend) BiasGelu(y, x, bias compute.Buffer) {
-	be.AddBias(x, bias)
-	be.Gelu(y, x)
+	ys, xs, bs := Data(y), Data(x), Data(bias)
+	W := len(bs)
+	need(W > 0 && len(xs)%W == 0 && len(ys) == len(xs), "BiasGelu shapes: x %d, y %d, bias %d", len(xs), len(ys), W)
+	if W%8 != 0 {
+		be.AddBias(x, bias)
+		be.Gelu(y, x)
+		return
+	}
+	be.parallel(len(xs)/W, 32*W, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr := xs[r*W : (r+1)*W]
+			addTo(xr, bs)
+			geluSlice(ys[r*W:(r+1)*W], xr)
+		}
+	})
 }
 
 // GeluBackward sets dx = dy gelu'(x); with s = sigmoid(2u) = (1 + tanh u)/2,
