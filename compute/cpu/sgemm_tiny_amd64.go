@@ -18,8 +18,8 @@ const (
 )
 
 // sgemmTiny512 computes p (m <= 16, n <= 32, k <= sgemmTinyK, alpha != 0) into C:
-// row i of alpha op(A) op(B) summed over k in order (one FMA per term), then
-// scaled by alpha, then beta C added (beta = 0: C is not read).
+// row i of op(A) op(B) summed over k in order (one FMA per term), then
+// multiplied by alpha, then beta C added (beta = 0: C is not read).
 func sgemmTiny512(p *sgemmProb, s *sgemmScratch) {
 	m, n, k := p.m, p.n, p.k
 	w := 16 // lanes per row of bt and ct
@@ -28,14 +28,15 @@ func sgemmTiny512(p *sgemmProb, s *sgemmScratch) {
 	}
 	s.b = sgemmGrow(s.b, k*w+16*w)
 	bt, ct := s.b[:k*w], s.b[k*w:k*w+16*w]
-	for q := range k {
-		row := bt[q*w : q*w+n]
-		if p.transB {
-			for j := range row {
-				row[j] = p.b[j*p.ldb+q]
+	if p.transB {
+		for j := range n { // B's rows in order, scattered into bt's columns
+			for q, v := range p.b[j*p.ldb : j*p.ldb+k] {
+				bt[q*w+j] = v
 			}
-		} else {
-			copy(row, p.b[q*p.ldb:q*p.ldb+n])
+		}
+	} else {
+		for q := range k {
+			copy(bt[q*w:q*w+n], p.b[q*p.ldb:q*p.ldb+n])
 		}
 	}
 	ai, aq := p.lda, 1 // A(i, q) at a[i*ai + q*aq]
@@ -43,29 +44,27 @@ func sgemmTiny512(p *sgemmProb, s *sgemmScratch) {
 		ai, aq = 1, p.lda
 	}
 	if w == 16 {
-		sgemmTinyRows(m, k, p.a, ai, aq, bt, ct)
+		sgemmTinyRows(m, k, p.alpha, p.a, ai, aq, bt, ct)
 	} else {
-		sgemmTinyRows32(m, k, p.a, ai, aq, bt, ct)
+		sgemmTinyRows32(m, k, p.alpha, p.a, ai, aq, bt, ct)
 	}
 	for i := range m {
 		c, t := p.c[i*p.ldc:i*p.ldc+n], ct[i*w:i*w+n]
-		switch p.beta {
-		case 0:
-			for j, v := range t {
-				c[j] = p.alpha * v
-			}
-		default:
-			for j, v := range t {
-				c[j] = p.alpha*v + p.beta*c[j]
-			}
+		if p.beta == 0 {
+			copy(c, t)
+			continue
+		}
+		for j, v := range t {
+			c[j] = v + p.beta*c[j]
 		}
 	}
 }
 
-// sgemmTinyRows sets ct[i*16+j] = sum_{q<k} a[i*ai+q*aq] bt[q*16+j] for
-// i < m, j < 16, four rows at a time (rows past m repeat row m-1).
-func sgemmTinyRows(m, k int, a []float32, ai, aq int, bt, ct []float32) {
+// sgemmTinyRows sets ct[i*16+j] = alpha sum_{q<k} a[i*ai+q*aq] bt[q*16+j]
+// for i < m, j < 16, four rows at a time (rows past m repeat row m-1).
+func sgemmTinyRows(m, k int, alpha float32, a []float32, ai, aq int, bt, ct []float32) {
 	bt, ct = bt[:k*16], ct[:256]
+	al := archsimd.BroadcastFloat32x16(alpha)
 	for i0 := 0; i0 < m; i0 += 4 {
 		i1, i2, i3 := min(i0+1, m-1), min(i0+2, m-1), min(i0+3, m-1)
 		o0, o1, o2, o3 := i0*ai, i1*ai, i2*ai, i3*ai
@@ -77,23 +76,24 @@ func sgemmTinyRows(m, k int, a []float32, ai, aq int, bt, ct []float32) {
 			c2 = archsimd.BroadcastFloat32x16(a[o2+q*aq]).MulAdd(b, c2)
 			c3 = archsimd.BroadcastFloat32x16(a[o3+q*aq]).MulAdd(b, c3)
 		}
-		c0.StoreSlice(ct[i0*16:])
+		c0.Mul(al).StoreSlice(ct[i0*16:])
 		if i0+1 < m {
-			c1.StoreSlice(ct[(i0+1)*16:])
+			c1.Mul(al).StoreSlice(ct[(i0+1)*16:])
 		}
 		if i0+2 < m {
-			c2.StoreSlice(ct[(i0+2)*16:])
+			c2.Mul(al).StoreSlice(ct[(i0+2)*16:])
 		}
 		if i0+3 < m {
-			c3.StoreSlice(ct[(i0+3)*16:])
+			c3.Mul(al).StoreSlice(ct[(i0+3)*16:])
 		}
 	}
 	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
 }
 
 // sgemmTinyRows32 is sgemmTinyRows for rows of 32 lanes (two vectors).
-func sgemmTinyRows32(m, k int, a []float32, ai, aq int, bt, ct []float32) {
+func sgemmTinyRows32(m, k int, alpha float32, a []float32, ai, aq int, bt, ct []float32) {
 	bt, ct = bt[:k*32], ct[:512]
+	al := archsimd.BroadcastFloat32x16(alpha)
 	for i0 := 0; i0 < m; i0 += 4 {
 		i1, i2, i3 := min(i0+1, m-1), min(i0+2, m-1), min(i0+3, m-1)
 		o0, o1, o2, o3 := i0*ai, i1*ai, i2*ai, i3*ai
@@ -110,19 +110,19 @@ func sgemmTinyRows32(m, k int, a []float32, ai, aq int, bt, ct []float32) {
 			v3 := archsimd.BroadcastFloat32x16(a[o3+q*aq])
 			c3, d3 = v3.MulAdd(b, c3), v3.MulAdd(e, d3)
 		}
-		c0.StoreSlice(ct[i0*32:])
-		d0.StoreSlice(ct[i0*32+16:])
+		c0.Mul(al).StoreSlice(ct[i0*32:])
+		d0.Mul(al).StoreSlice(ct[i0*32+16:])
 		if i0+1 < m {
-			c1.StoreSlice(ct[(i0+1)*32:])
-			d1.StoreSlice(ct[(i0+1)*32+16:])
+			c1.Mul(al).StoreSlice(ct[(i0+1)*32:])
+			d1.Mul(al).StoreSlice(ct[(i0+1)*32+16:])
 		}
 		if i0+2 < m {
-			c2.StoreSlice(ct[(i0+2)*32:])
-			d2.StoreSlice(ct[(i0+2)*32+16:])
+			c2.Mul(al).StoreSlice(ct[(i0+2)*32:])
+			d2.Mul(al).StoreSlice(ct[(i0+2)*32+16:])
 		}
 		if i0+3 < m {
-			c3.StoreSlice(ct[(i0+3)*32:])
-			d3.StoreSlice(ct[(i0+3)*32+16:])
+			c3.Mul(al).StoreSlice(ct[(i0+3)*32:])
+			d3.Mul(al).StoreSlice(ct[(i0+3)*32+16:])
 		}
 	}
 	archsimd.ClearAVXUpperBits() // leave no dirty upper state for the SSE code after (see doc.go)
