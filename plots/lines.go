@@ -19,6 +19,10 @@ type Series struct {
 	X, Y  []float64
 	Color int // index into the palette (repeats after 8)
 	Style int // index into the line styles (repeats after 4)
+	// YErr, when not nil, is a half width per point (a spread over seeds),
+	// drawn as a vertical bar Y[i] +- YErr[i] (on a log axis the lower end
+	// is kept above Y[i]/10).
+	YErr []float64
 }
 
 // dashes are the line styles of Lines.
@@ -72,13 +76,28 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 		if len(s.X) != len(s.Y) {
 			panic(fmt.Sprintf("plots: Lines: series %q has %d x and %d y", s.Label, len(s.X), len(s.Y)))
 		}
+		if s.YErr != nil && len(s.YErr) != len(s.Y) {
+			panic(fmt.Sprintf("plots: Lines: series %q has %d y and %d error bars", s.Label, len(s.Y), len(s.YErr)))
+		}
 		var xy plotter.XYs
+		var bars []plotter.XY // (low, high) of each error bar
 		for i := range s.X {
 			x, y := s.X[i], s.Y[i]
 			if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) || (logX && x <= 0) || (logY && y <= 0) {
 				continue
 			}
 			xy = append(xy, plotter.XY{X: x, Y: y})
+			if s.YErr != nil {
+				e := s.YErr[i]
+				if math.IsNaN(e) || math.IsInf(e, 0) {
+					e = 0
+				}
+				low := y - e
+				if logY {
+					low = math.Max(low, y/10)
+				}
+				bars = append(bars, plotter.XY{X: low, Y: y + e})
+			}
 			lo, hi = math.Min(lo, x), math.Max(hi, x)
 		}
 		if len(xy) == 0 {
@@ -94,6 +113,9 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 		pts.Color, pts.Radius, pts.Shape = c, vg.Points(2.5), draw.CircleGlyph{}
 		p.Add(l, pts)
 		p.Legend.Add(s.Label, l, pts)
+		if bars != nil {
+			p.Add(errorBars{xy: xy, bars: bars, color: c})
+		}
 	}
 	if floorLabel != "" && lo <= hi {
 		f, err := plotter.NewLine(plotter.XYs{{X: lo, Y: floor}, {X: hi, Y: floor}})
@@ -107,6 +129,37 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 	}
 	p.Add(plotter.NewGrid())
 	return figure(path, "", 7*vg.Inch, 4.5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
+}
+
+// errorBars draws a vertical bar from bars[i].X to bars[i].Y at each point
+// xy[i] (the spread of Series.YErr), with short caps.
+type errorBars struct {
+	xy    plotter.XYs
+	bars  []plotter.XY
+	color color.Color
+}
+
+func (e errorBars) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	ls := draw.LineStyle{Color: e.color, Width: vg.Points(1)}
+	cap := vg.Points(3)
+	for i, p := range e.xy {
+		x := trX(p.X)
+		y0, y1 := trY(e.bars[i].X), trY(e.bars[i].Y)
+		c.StrokeLine2(ls, x, y0, x, y1)
+		c.StrokeLine2(ls, x-cap, y0, x+cap, y0)
+		c.StrokeLine2(ls, x-cap, y1, x+cap, y1)
+	}
+}
+
+// DataRange makes the axes hold the bars (plot.DataRanger).
+func (e errorBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for i, p := range e.xy {
+		xmin, xmax = math.Min(xmin, p.X), math.Max(xmax, p.X)
+		ymin, ymax = math.Min(ymin, e.bars[i].X), math.Max(ymax, e.bars[i].Y)
+	}
+	return
 }
 
 // pow2Ticks marks the powers of two of a log axis.

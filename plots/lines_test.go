@@ -28,6 +28,31 @@ func TestLines(t *testing.T) {
 	onlyFile(t, dir, "w2.png")
 }
 
+// Error bars: a series with YErr draws its bars (more of its colour than the
+// same line without them, and the axis reaches the bars' ends); a YErr of
+// another length panics.
+func TestLinesErrorBars(t *testing.T) {
+	dir := t.TempDir()
+	x, y := []float64{1, 2, 4, 8}, []float64{2, 2, 2, 2}
+	plain, bars := filepath.Join(dir, "plain.png"), filepath.Join(dir, "bars.png")
+	if err := Lines(plain, "", "x", "y", []Series{{Label: "a", X: x, Y: y}}, true, false, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := Lines(bars, "", "x", "y", []Series{{Label: "a", X: x, Y: y, YErr: []float64{1, 1, 1, math.NaN()}}}, true, false, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	np, nb := count(readPNG(t, plain, 700, 450), bluish), count(readPNG(t, bars, 700, 450), bluish)
+	if nb < np+100 {
+		t.Errorf("blue pixels: %d with error bars, %d without; the bars are not drawn", nb, np)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("YErr of the wrong length did not panic")
+		}
+	}()
+	Lines(filepath.Join(dir, "bad.png"), "", "x", "y", []Series{{Label: "a", X: x, Y: y, YErr: []float64{1}}}, false, false, 0, "")
+}
+
 // TrajectoryPanels puts the panels side by side: twice as wide for two.
 func TestTrajectoryPanels(t *testing.T) {
 	dir := t.TempDir()
