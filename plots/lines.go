@@ -70,7 +70,7 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	p.Legend.Top = true
+
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range series {
 		if len(s.X) != len(s.Y) {
@@ -127,8 +127,47 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 		p.Add(f)
 		p.Legend.Add(floorLabel, f)
 	}
+	p.Legend.Top = legendOnTop(series, logX, logY)
 	p.Add(plotter.NewGrid())
 	return figure(path, "", 7*vg.Inch, 4.5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
+}
+
+// legendOnTop places the legend (on the right) in the top corner unless
+// more of the points in the right 40% of the chart lie in its upper half
+// than in its lower half (an increasing curve), so that it hides less.
+func legendOnTop(series []Series, logX, logY bool) bool {
+	tr := func(v float64, log bool) float64 {
+		if log {
+			return math.Log(v)
+		}
+		return v
+	}
+	ok := func(x, y float64) bool {
+		return !math.IsNaN(x) && !math.IsInf(x, 0) && !math.IsNaN(y) && !math.IsInf(y, 0) && (!logX || x > 0) && (!logY || y > 0)
+	}
+	x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for i := range s.X {
+			if ok(s.X[i], s.Y[i]) {
+				x, y := tr(s.X[i], logX), tr(s.Y[i], logY)
+				x0, x1, y0, y1 = math.Min(x0, x), math.Max(x1, x), math.Min(y0, y), math.Max(y1, y)
+			}
+		}
+	}
+	up, down := 0, 0
+	for _, s := range series {
+		for i := range s.X {
+			if !ok(s.X[i], s.Y[i]) || tr(s.X[i], logX) < x0+0.6*(x1-x0) {
+				continue
+			}
+			if tr(s.Y[i], logY) > (y0+y1)/2 {
+				up++
+			} else {
+				down++
+			}
+		}
+	}
+	return up <= down
 }
 
 // errorBars draws a vertical bar from bars[i].X to bars[i].Y at each point

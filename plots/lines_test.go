@@ -66,3 +66,17 @@ func TestTrajectoryPanels(t *testing.T) {
 		t.Errorf("%d blue pixels: the end points are not drawn", n)
 	}
 }
+
+// The legend goes where the curves are not: on top of a falling curve, at
+// the bottom of a rising one.
+func TestLegendOnTop(t *testing.T) {
+	x := []float64{1, 2, 4, 8, 16}
+	falling := []Series{{X: x, Y: []float64{5, 3, 2, 1, 0.5}}}
+	rising := []Series{{X: x, Y: []float64{0.1, 0.3, 0.6, 0.8, 0.9}}}
+	if !legendOnTop(falling, true, true) {
+		t.Error("falling curve: legend not on top")
+	}
+	if legendOnTop(rising, true, false) {
+		t.Error("rising curve: legend on top")
+	}
+}
