@@ -68,7 +68,7 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 	}
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logAxisTicks{}
 	}
 
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -127,15 +127,26 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 		p.Add(f)
 		p.Legend.Add(floorLabel, f)
 	}
-	p.Legend.Top = legendOnTop(series, logX, logY)
+	entries := len(series)
+	if floorLabel != "" {
+		entries++
+	}
+	top, yMax := legendPlace(series, entries, logX, logY)
+	p.Legend.Top = top
+	if !math.IsNaN(yMax) {
+		p.Y.Max = math.Max(p.Y.Max, yMax)
+	}
 	p.Add(plotter.NewGrid())
 	return figure(path, "", 7*vg.Inch, 4.5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
 }
 
-// legendOnTop places the legend (on the right) in the top corner unless
-// more of the points in the right 40% of the chart lie in its upper half
-// than in its lower half (an increasing curve), so that it hides less.
-func legendOnTop(series []Series, logX, logY bool) bool {
+// legendPlace chooses the corner of the legend (on the right): the top
+// when no point lies in the box it covers there (the right 35% of the chart,
+// a height of about 4% per entry), else the bottom when that box is free,
+// else the top with the y axis extended (in the axis' scale) so that the
+// points stay below the legend. It returns whether the legend goes on top
+// and the y maximum to set (NaN: the automatic one).
+func legendPlace(series []Series, entries int, logX, logY bool) (top bool, yMax float64) {
 	tr := func(v float64, log bool) float64 {
 		if log {
 			return math.Log(v)
@@ -154,20 +165,32 @@ func legendOnTop(series []Series, logX, logY bool) bool {
 			}
 		}
 	}
-	up, down := 0, 0
+	if !(y1 > y0) || !(x1 > x0) {
+		return true, math.NaN()
+	}
+	frac := math.Min(0.85, 0.045*float64(entries+1))
+	up, down := false, false
 	for _, s := range series {
 		for i := range s.X {
-			if !ok(s.X[i], s.Y[i]) || tr(s.X[i], logX) < x0+0.6*(x1-x0) {
+			if !ok(s.X[i], s.Y[i]) || (tr(s.X[i], logX)-x0)/(x1-x0) < 0.65 {
 				continue
 			}
-			if tr(s.Y[i], logY) > (y0+y1)/2 {
-				up++
-			} else {
-				down++
-			}
+			y := (tr(s.Y[i], logY) - y0) / (y1 - y0)
+			up = up || y > 1-frac
+			down = down || y < frac
 		}
 	}
-	return up <= down
+	switch {
+	case !up:
+		return true, math.NaN()
+	case !down:
+		return false, math.NaN()
+	}
+	m := y0 + (y1-y0)/(1-frac)
+	if logY {
+		m = math.Exp(m)
+	}
+	return true, m
 }
 
 // errorBars draws a vertical bar from bars[i].X to bars[i].Y at each point
@@ -199,6 +222,30 @@ func (e errorBars) DataRange() (xmin, xmax, ymin, ymax float64) {
 		ymin, ymax = math.Min(ymin, e.bars[i].X), math.Max(ymax, e.bars[i].Y)
 	}
 	return
+}
+
+// logAxisTicks labels a log axis: by decades (plot.LogTicks) when it spans
+// at least two, at 1, 2 and 5 times the powers of ten when it spans one or
+// more, else at the nice linear steps of niceTicks, so that a narrow range
+// still has labelled ticks.
+type logAxisTicks struct{}
+
+func (logAxisTicks) Ticks(lo, hi float64) []plot.Tick {
+	switch {
+	case hi/lo >= 100:
+		return plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	case hi/lo >= 10:
+		var ticks []plot.Tick
+		for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+			for _, m := range []float64{1, 2, 5} {
+				if v := m * math.Pow(10, e); v >= lo*(1-1e-12) && v <= hi*(1+1e-12) {
+					ticks = append(ticks, plot.Tick{Value: v, Label: tickLabel(v)})
+				}
+			}
+		}
+		return ticks
+	}
+	return niceTicks{}.Ticks(lo, hi)
 }
 
 // pow2Ticks marks the powers of two of a log axis.

@@ -92,6 +92,8 @@ type convReport struct {
 	Data    []convData `json:"data"`
 	Rows    []convRow  `json:"rows"`
 	Seconds float64    `json:"wall_seconds"`
+	Trained int        `json:"models_trained"`
+	Loaded  int        `json:"models_loaded"` // from -runs: their training is not in Seconds
 }
 
 // convTarget is one data set: its held-out sets, its sizes and how a model
@@ -214,6 +216,11 @@ func convergenceExperiment(out, runs string, s convSizes, stdout, stderr io.Writ
 					sec = trainSeconds(filepath.Join(dir, "metrics.jsonl"))
 				}
 				done++
+				if loaded {
+					rep.Loaded++
+				} else {
+					rep.Trained++
+				}
 				trainSet, err := tg.trainSet(n, seed)
 				if err != nil {
 					return err
@@ -372,11 +379,11 @@ func convMarkdown(rep convReport, figs []string) string {
 	var b strings.Builder
 	b.WriteString("# W2 against training-set size\n\n")
 	fmt.Fprintf(&b, "Command: `%s`\n\n", rep.Command)
-	fmt.Fprintf(&b, "Wall time of the whole run: **%.0f s** (%.1f min), CPU backend. OT path; one model per training-set size n and seed (seeds %v: "+
+	fmt.Fprintf(&b, "%s OT path; one model per training-set size n and seed (seeds %v: "+
 		"initial weights, batches, noise and times). Each model is scored by the exact W2 between M of its samples (RK4, 20 steps) and M held-out "+
 		"points, beside the floor (two held-out sets of M) and the memorising baseline: M of the n training points resampled with replacement (the "+
 		"empirical CFM minimiser with sigma_min = 1e-4 is a kernel density estimate of that width on them, whose W2 this is to within 1e-4). "+
-		"'nearest' is the mean distance to the nearest training point: 0 for a memoriser.\n\n", rep.Seconds, rep.Seconds/60, rep.Seeds)
+		"'nearest' is the mean distance to the nearest training point: 0 for a memoriser.\n\n", wallLine(rep.Seconds, rep.Trained, rep.Loaded), rep.Seeds)
 	for _, d := range rep.Data {
 		fmt.Fprintf(&b, "## %s\n\n", d.Name)
 		if d.Name == "checkerboard" {

@@ -225,6 +225,8 @@ type nfeReport struct {
 	Data    []nfeData  `json:"data"`
 	Rows    []nfeRow   `json:"rows"`
 	Seconds float64    `json:"wall_seconds"`
+	Trained int        `json:"models_trained"`
+	Loaded  int        `json:"models_loaded"` // from -runs: their training is not in Seconds
 }
 
 var nfeModels = []expModel{{"ot", "ot", "independent"}, {"vp", "vp", "independent"}, {"ot-coupled", "ot", "ot"}}
@@ -324,6 +326,11 @@ func nfeExperiment(out, runs string, s expSizes, stdout, stderr io.Writer) error
 				}
 				secs = append(secs, sec)
 				done++
+				if loaded {
+					rep.Loaded++
+				} else {
+					rep.Trained++
+				}
 				fmt.Fprintf(stderr, "nfe: [%d/%d, %s elapsed] %s %s seed %d (path %s, coupling %s): %s in %.0f s; solving\n", done, total,
 					time.Since(start).Round(time.Second), info.Name, m.Name, seed, m.Path, m.Coupling, map[bool]string{true: "loaded", false: "trained"}[loaded], sec)
 				first := seed == s.Seeds[0]

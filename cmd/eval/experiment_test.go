@@ -39,6 +39,9 @@ func TestNFEExperimentQuick(t *testing.T) {
 	if len(rep.Data) != 2 || len(rep.Rows) != 2*3*2*11 || len(rep.Seeds) != 2 {
 		t.Fatalf("%d data sets, %d rows, seeds %v", len(rep.Data), len(rep.Rows), rep.Seeds)
 	}
+	if rep.Trained != 12 || rep.Loaded != 0 {
+		t.Errorf("first run: %d models trained, %d loaded; want 12, 0", rep.Trained, rep.Loaded)
+	}
 	cb, dg := rep.Data[0], rep.Data[1]
 	if cb.Name != "checkerboard" || dg.Name != "digits" || cb.Dim != 2 || dg.Dim != 98 {
 		t.Fatalf("data sets %+v, %+v", cb, dg)
@@ -94,6 +97,14 @@ func TestNFEExperimentQuick(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "digits: stage 1: loaded") {
 		t.Errorf("the second run trained stage 1 again:\n%s", errOut.String())
+	}
+	raw, _ = os.ReadFile(filepath.Join(dir, "nfe.json"))
+	var rep2 nfeReport
+	if err := json.Unmarshal(raw, &rep2); err != nil || rep2.Loaded != 12 || rep2.Trained != 0 {
+		t.Errorf("second run: %d trained, %d loaded, want 0, 12 (%v)", rep2.Trained, rep2.Loaded, err)
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "nfe.md")); !strings.Contains(string(md), "12 loaded from -runs") {
+		t.Errorf("the second report does not say that its models were loaded")
 	}
 	// bin/eval -ckpt on one of the models: samples against fresh data.
 	js := filepath.Join(dir, "ckpt.json")

@@ -222,9 +222,9 @@ func nfeMarkdown(rep nfeReport, files []string, sampleRows []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Sample quality against NFE: OT path, VP path, OT path with OT coupling\n\n")
 	fmt.Fprintf(&b, "Command: `%s`\n\n", rep.Command)
-	fmt.Fprintf(&b, "Wall time of the whole run: **%.0f s** (%.1f min), CPU backend. Every model is trained with seeds %v "+
+	fmt.Fprintf(&b, "%s Every model is trained with seeds %v "+
 		"(initial weights, batches, noise and times; its samples are drawn from noise seed + 1); a number is the mean ± the sample "+
-		"standard deviation over the seeds.\n\n", rep.Seconds, rep.Seconds/60, rep.Seeds)
+		"standard deviation over the seeds.\n\n", wallLine(rep.Seconds, rep.Trained, rep.Loaded), rep.Seeds)
 	for _, d := range rep.Data {
 		fmt.Fprintf(&b, "## %s\n\n", d.Name)
 		if d.Name == "checkerboard" {
@@ -339,6 +339,18 @@ func nfeFindings(rep nfeReport, ag []nfeAgg) string {
 		b.WriteString("\n\n")
 	}
 	return b.String()
+}
+
+// wallLine states the run's wall time and how many of its models it
+// trained (the others were loaded from -runs, so their training is not in
+// it).
+func wallLine(secs float64, trained, loaded int) string {
+	w := fmt.Sprintf("Wall time of this run: **%.0f s** (%.1f min), CPU backend, %d models trained", secs, secs/60, trained)
+	if loaded > 0 {
+		w += fmt.Sprintf(", %d loaded from -runs (trained by an earlier run of the same configuration; their training time is not in this wall "+
+			"time, their training seconds in the tables come from their metrics)", loaded)
+	}
+	return w + "."
 }
 
 // compare says how a's mean relates to b's given their spreads: "beats"
