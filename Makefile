@@ -4,7 +4,7 @@
 GO      ?= go
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.commit=$(COMMIT)
-CMDS    := train sample bench
+CMDS    := train sample bench eval
 # Go 1.26's simd/archsimd (an experiment, still pure Go: no cgo) gives the CPU
 # GEMM its AVX2/FMA micro-kernel; without it the portable kernel is used.
 export GOEXPERIMENT ?= simd

@@ -19,6 +19,10 @@ type Series struct {
 	X, Y  []float64
 	Color int // index into the palette (repeats after 8)
 	Style int // index into the line styles (repeats after 4)
+	// YErr, when not nil, is a half width per point (a spread over seeds),
+	// drawn as a vertical bar Y[i] +- YErr[i] (on a log axis the lower end
+	// is kept above Y[i]/10).
+	YErr []float64
 }
 
 // dashes are the line styles of Lines.
@@ -64,21 +68,36 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 	}
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logAxisTicks{}
 	}
-	p.Legend.Top = true
+
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range series {
 		if len(s.X) != len(s.Y) {
 			panic(fmt.Sprintf("plots: Lines: series %q has %d x and %d y", s.Label, len(s.X), len(s.Y)))
 		}
+		if s.YErr != nil && len(s.YErr) != len(s.Y) {
+			panic(fmt.Sprintf("plots: Lines: series %q has %d y and %d error bars", s.Label, len(s.Y), len(s.YErr)))
+		}
 		var xy plotter.XYs
+		var bars []plotter.XY // (low, high) of each error bar
 		for i := range s.X {
 			x, y := s.X[i], s.Y[i]
 			if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) || (logX && x <= 0) || (logY && y <= 0) {
 				continue
 			}
 			xy = append(xy, plotter.XY{X: x, Y: y})
+			if s.YErr != nil {
+				e := s.YErr[i]
+				if math.IsNaN(e) || math.IsInf(e, 0) {
+					e = 0
+				}
+				low := y - e
+				if logY {
+					low = math.Max(low, y/10)
+				}
+				bars = append(bars, plotter.XY{X: low, Y: y + e})
+			}
 			lo, hi = math.Min(lo, x), math.Max(hi, x)
 		}
 		if len(xy) == 0 {
@@ -94,6 +113,9 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 		pts.Color, pts.Radius, pts.Shape = c, vg.Points(2.5), draw.CircleGlyph{}
 		p.Add(l, pts)
 		p.Legend.Add(s.Label, l, pts)
+		if bars != nil {
+			p.Add(errorBars{xy: xy, bars: bars, color: c})
+		}
 	}
 	if floorLabel != "" && lo <= hi {
 		f, err := plotter.NewLine(plotter.XYs{{X: lo, Y: floor}, {X: hi, Y: floor}})
@@ -105,8 +127,125 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logX, logY bool,
 		p.Add(f)
 		p.Legend.Add(floorLabel, f)
 	}
+	entries := len(series)
+	if floorLabel != "" {
+		entries++
+	}
+	top, yMax := legendPlace(series, entries, logX, logY)
+	p.Legend.Top = top
+	if !math.IsNaN(yMax) {
+		p.Y.Max = math.Max(p.Y.Max, yMax)
+	}
 	p.Add(plotter.NewGrid())
 	return figure(path, "", 7*vg.Inch, 4.5*vg.Inch, func(dc draw.Canvas) { p.Draw(dc) })
+}
+
+// legendPlace chooses the corner of the legend (on the right): the top
+// when no point lies in the box it covers there (the right 35% of the chart,
+// a height of about 4% per entry), else the bottom when that box is free,
+// else the top with the y axis extended (in the axis' scale) so that the
+// points stay below the legend. It returns whether the legend goes on top
+// and the y maximum to set (NaN: the automatic one).
+func legendPlace(series []Series, entries int, logX, logY bool) (top bool, yMax float64) {
+	tr := func(v float64, log bool) float64 {
+		if log {
+			return math.Log(v)
+		}
+		return v
+	}
+	ok := func(x, y float64) bool {
+		return !math.IsNaN(x) && !math.IsInf(x, 0) && !math.IsNaN(y) && !math.IsInf(y, 0) && (!logX || x > 0) && (!logY || y > 0)
+	}
+	x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for i := range s.X {
+			if ok(s.X[i], s.Y[i]) {
+				x, y := tr(s.X[i], logX), tr(s.Y[i], logY)
+				x0, x1, y0, y1 = math.Min(x0, x), math.Max(x1, x), math.Min(y0, y), math.Max(y1, y)
+			}
+		}
+	}
+	if !(y1 > y0) || !(x1 > x0) {
+		return true, math.NaN()
+	}
+	frac := math.Min(0.85, 0.045*float64(entries+1))
+	up, down := false, false
+	for _, s := range series {
+		for i := range s.X {
+			if !ok(s.X[i], s.Y[i]) || (tr(s.X[i], logX)-x0)/(x1-x0) < 0.65 {
+				continue
+			}
+			y := (tr(s.Y[i], logY) - y0) / (y1 - y0)
+			up = up || y > 1-frac
+			down = down || y < frac
+		}
+	}
+	switch {
+	case !up:
+		return true, math.NaN()
+	case !down:
+		return false, math.NaN()
+	}
+	m := y0 + (y1-y0)/(1-frac)
+	if logY {
+		m = math.Exp(m)
+	}
+	return true, m
+}
+
+// errorBars draws a vertical bar from bars[i].X to bars[i].Y at each point
+// xy[i] (the spread of Series.YErr), with short caps.
+type errorBars struct {
+	xy    plotter.XYs
+	bars  []plotter.XY
+	color color.Color
+}
+
+func (e errorBars) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	ls := draw.LineStyle{Color: e.color, Width: vg.Points(1)}
+	cap := vg.Points(3)
+	for i, p := range e.xy {
+		x := trX(p.X)
+		y0, y1 := trY(e.bars[i].X), trY(e.bars[i].Y)
+		c.StrokeLine2(ls, x, y0, x, y1)
+		c.StrokeLine2(ls, x-cap, y0, x+cap, y0)
+		c.StrokeLine2(ls, x-cap, y1, x+cap, y1)
+	}
+}
+
+// DataRange makes the axes hold the bars (plot.DataRanger).
+func (e errorBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for i, p := range e.xy {
+		xmin, xmax = math.Min(xmin, p.X), math.Max(xmax, p.X)
+		ymin, ymax = math.Min(ymin, e.bars[i].X), math.Max(ymax, e.bars[i].Y)
+	}
+	return
+}
+
+// logAxisTicks labels a log axis: by decades (plot.LogTicks) when it spans
+// at least two, at 1, 2 and 5 times the powers of ten when it spans one or
+// more, else at the nice linear steps of niceTicks, so that a narrow range
+// still has labelled ticks.
+type logAxisTicks struct{}
+
+func (logAxisTicks) Ticks(lo, hi float64) []plot.Tick {
+	switch {
+	case hi/lo >= 100:
+		return plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	case hi/lo >= 10:
+		var ticks []plot.Tick
+		for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+			for _, m := range []float64{1, 2, 5} {
+				if v := m * math.Pow(10, e); v >= lo*(1-1e-12) && v <= hi*(1+1e-12) {
+					ticks = append(ticks, plot.Tick{Value: v, Label: tickLabel(v)})
+				}
+			}
+		}
+		return ticks
+	}
+	return niceTicks{}.Ticks(lo, hi)
 }
 
 // pow2Ticks marks the powers of two of a log axis.

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/latentflow/latentflow/config"
 	"github.com/latentflow/latentflow/data"
 	"github.com/latentflow/latentflow/eval"
 	"github.com/latentflow/latentflow/generate"
@@ -23,55 +25,92 @@ import (
 // convSizes are the convergence experiment's sizes.
 type convSizes struct {
 	Sizes []int    // training-set sizes n
-	Seeds []uint64 // one model per (n, seed)
-	Steps int
+	Seeds []uint64 // one model per (data, n, seed)
+	Steps int      // checkerboard flow steps per model
 	Batch int
 	M     int // generated and held-out points per evaluation
+	Image imageSizes
+	// ImageSizes are the latent half's training-set sizes (nil: Sizes).
+	ImageSizes []int
 }
 
-// convergenceSizes are the default sizes (one seed: four models of 1500
-// steps fit the 30 minutes of a 2-core machine only when it is not shared),
-// or -quick's; seeds > 0 sets the number of seeds.
-func convergenceSizes(quick bool, seeds int) convSizes {
-	s := convSizes{Sizes: []int{500, 2000, 8000, 32000}, Seeds: []uint64{0}, Steps: 1500, Batch: 256, M: 2000}
+// convergenceSizes are the default sizes (two seeds: 16 models, with stage
+// 1 on Fashion-MNIST about 15 minutes on an unshared 2-core machine), or
+// -quick's; seeds > 0 sets the number of seeds, images the image set.
+func convergenceSizes(quick bool, seeds int, images, imagesPath string) convSizes {
+	s := convSizes{Sizes: []int{500, 2000, 8000, 32000}, Seeds: seedList(2), Steps: 1500, Batch: 256, M: 2000,
+		Image: imageSizes{Kind: images, Path: imagesPath, AESteps: 1500, ClsSteps: 1000, Steps: 1500, Batch: 128, N: 2000}}
 	if quick {
-		s = convSizes{Sizes: []int{50, 200}, Seeds: []uint64{0, 1}, Steps: 30, Batch: 64, M: 100}
+		s = convSizes{Sizes: []int{50, 200}, Seeds: seedList(2), Steps: 30, Batch: 64, M: 100,
+			Image:      imageSizes{Kind: images, Path: imagesPath, Size: 600, TestSize: 200, AESteps: 40, ClsSteps: 30, Steps: 30, Batch: 32, N: 50},
+			ImageSizes: []int{100, 400}}
 	}
 	if seeds > 0 {
-		s.Seeds = s.Seeds[:0]
-		for k := 0; k < seeds; k++ {
-			s.Seeds = append(s.Seeds, uint64(k))
-		}
+		s.Seeds = seedList(seeds)
+	}
+	if images == "none" {
+		s.Image.Kind = ""
 	}
 	return s
 }
 
 // convRow is one trained model of the convergence experiment.
 type convRow struct {
+	Data     string  `json:"data"`
 	N        int     `json:"n"`
 	Seed     uint64  `json:"seed"`
 	W2       float64 `json:"w2"`        // generated vs held-out
 	W2Memo   float64 `json:"w2_memo"`   // the memorising baseline vs held-out
 	NearGen  float64 `json:"near_gen"`  // mean distance of a sample to its nearest training point
 	NearHeld float64 `json:"near_held"` // the same for held-out true points
-	InCell   float64 `json:"in_cell"`
+	InCell   float64 `json:"in_cell,omitempty"`
+	TrainSec float64 `json:"train_seconds"`
+}
+
+// convData is one data set of the convergence experiment.
+type convData struct {
+	Name     string  `json:"name"`
+	Dim      int     `json:"dim"`
+	Steps    int     `json:"train_steps"`
+	Batch    int     `json:"train_batch"`
+	M        int     `json:"m"`
+	W2Floor  float64 `json:"w2_floor"`
+	Slope    float64 `json:"slope"`    // of log(W2^2 - floor^2) against log n
+	SlopeCI  float64 `json:"slope_ci"` // half width of its 95% interval
+	UsedFits int     `json:"points_fitted"`
+	// The same fit for the memoriser.
+	MemoSlope   float64 `json:"memo_slope"`
+	MemoSlopeCI float64 `json:"memo_slope_ci"`
+	MemoFits    int     `json:"memo_points_fitted"`
+	Stage1Sec   float64 `json:"stage1_seconds,omitempty"`
 }
 
 // convReport is convergence.json.
 type convReport struct {
-	Command  string    `json:"command"`
-	Steps    int       `json:"train_steps"`
-	Batch    int       `json:"train_batch"`
-	M        int       `json:"m"`
-	W2Floor  float64   `json:"w2_floor"`
-	Rows     []convRow `json:"rows"`
-	Slope    float64   `json:"slope"`    // of log(W2^2 - floor^2) against log n
-	SlopeCI  float64   `json:"slope_ci"` // half width of its 95% interval
-	UsedFits int       `json:"points_fitted"`
+	Command string     `json:"command"`
+	Seeds   []uint64   `json:"seeds"`
+	Data    []convData `json:"data"`
+	Rows    []convRow  `json:"rows"`
+	Seconds float64    `json:"wall_seconds"`
+	Trained int        `json:"models_trained"`
+	Loaded  int        `json:"models_loaded"` // from -runs: their training is not in Seconds
 }
 
-// convergenceExperiment trains the OT-path checkerboard model on fixed
-// training sets of each size and seed (data.size = n) and scores it against
+// convTarget is one data set: its held-out sets, its sizes and how a model
+// of size n is configured and its training set found.
+type convTarget struct {
+	info       convData
+	dir        string
+	sizes      []int
+	held       []float32
+	config     func(n int, seed uint64) (config.Config, error)
+	trainSet   func(n int, seed uint64) ([]float32, error)
+	checkboard bool
+}
+
+// convergenceExperiment trains the OT-path model on fixed training sets of
+// each size and seed, on the checkerboard (data.size = n) and on the first n
+// training latents of the image set (unconditional), and scores it against
 // held-out data beside the floor and the memorising baseline: the training
 // points themselves, resampled (the empirical CFM minimiser with a tiny
 // sigma_min is a kernel density estimate of width about sigma_min on them).
@@ -83,6 +122,7 @@ func convergenceExperiment(out, runs string, s convSizes, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	k := philox.Key{Seed: philox.SaltEvalTarget.Seed(0), Stream: philox.StreamData, Step: 1}
 	held, err := data.Toy("checkerboard", s.M, k)
 	if err != nil {
@@ -97,75 +137,154 @@ func convergenceExperiment(out, runs string, s convSizes, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	rep := convReport{Command: strings.Join(os.Args, " "), Steps: s.Steps, Batch: s.Batch, M: s.M, W2Floor: floor}
-	fmt.Fprintf(stderr, "convergence: W2 floor (two sets of %d true points): %.4f\n", s.M, floor)
-	total, done := len(s.Sizes)*len(s.Seeds), 0
-	for _, n := range s.Sizes {
-		for _, seed := range s.Seeds {
-			cfg, err := expConfig(expModel{Name: "ot", Path: "ot", Coupling: "independent"}, expSizes{Steps: s.Steps, Batch: s.Batch}, seed)
+	ot := expModel{Name: "ot", Path: "ot", Coupling: "independent"}
+	targets := []*convTarget{{
+		info: convData{Name: "checkerboard", Dim: 2, Steps: s.Steps, Batch: s.Batch, M: s.M, W2Floor: floor},
+		dir:  filepath.Join(runs, "checkerboard"), sizes: s.Sizes, held: held, checkboard: true,
+		config: func(n int, seed uint64) (config.Config, error) {
+			cfg, err := expConfig(ot, expSizes{Steps: s.Steps, Batch: s.Batch}, seed)
 			if err != nil {
-				return err
+				return cfg, err
 			}
 			cfg.Data.Size = n
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			st, loaded, err := trainOrLoad(cfg, filepath.Join(runs, fmt.Sprintf("n%d-seed%d", n, seed)), stderr)
-			if err != nil {
-				return fmt.Errorf("n %d, seed %d: %w", n, seed, err)
-			}
-			done++
+			return cfg, cfg.Validate()
+		},
+		trainSet: func(n int, seed uint64) ([]float32, error) {
 			// The run's training set, drawn as pipeline's fixed 2D set is.
-			trainSet, err := data.Toy("checkerboard", n, philox.Key{Seed: seed, Step: math.MaxUint64, Stream: philox.StreamData})
-			if err != nil {
-				return err
-			}
-			xs, _, err := generate.Flow(be, st, s.M, nil, 1, 1000+seed, sample.Options{Method: sample.RK4, Steps: 20})
-			if err != nil {
-				return err
-			}
-			row := convRow{N: n, Seed: seed, InCell: data.CheckerboardFraction(xs)}
-			if row.W2, err = eval.W2(xs, held, 2); err != nil {
-				row.W2 = math.NaN()
-			}
-			// Memoriser: M training points drawn uniformly with replacement.
-			memo := make([]float32, 2*s.M)
-			idx := make([]float32, s.M)
-			philox.Key{Seed: seed, Stream: philox.StreamEvalDirections, Step: uint64(n)}.FillUniform(idx, 0)
-			for i, u := range idx {
-				j := min(int(float64(u)*float64(n)), n-1)
-				copy(memo[2*i:], trainSet[2*j:2*j+2])
-			}
-			if row.W2Memo, err = eval.W2(memo, held, 2); err != nil {
-				return err
-			}
-			mean := func(q []float32) float64 {
-				d, err := eval.NearestDistances(q, trainSet, 2)
+			return data.Toy("checkerboard", n, philox.Key{Seed: seed, Step: math.MaxUint64, Stream: philox.StreamData})
+		},
+	}}
+	fmt.Fprintf(stderr, "convergence: checkerboard W2 floor (two sets of %d true points): %.4f\n", s.M, floor)
+	if s.Image.Kind != "" {
+		t0 := time.Now()
+		img := s.Image
+		img.N = s.M
+		ls, err := prepareLatents(be, img, filepath.Join(runs, img.Kind+"-stage1"), stderr)
+		if err != nil {
+			return err
+		}
+		L := ls.L
+		held, held2 := ls.test[:s.M*L], ls.test[s.M*L:2*s.M*L]
+		floor, err := eval.W2(held2, held, L)
+		if err != nil {
+			return err
+		}
+		sizes := s.Sizes
+		if s.ImageSizes != nil {
+			sizes = s.ImageSizes
+		}
+		dir := filepath.Join(runs, img.Kind)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return cli.Inputf("-runs: %v", err)
+		}
+		targets = append(targets, &convTarget{
+			info: convData{Name: ls.name + " latents", Dim: L, Steps: img.Steps, Batch: img.Batch, M: s.M, W2Floor: floor, Stage1Sec: time.Since(t0).Seconds()},
+			dir:  dir, sizes: sizes, held: held,
+			config: func(n int, seed uint64) (config.Config, error) {
+				npy, _, err := ls.subsetNPY(dir, n, false)
 				if err != nil {
-					return math.NaN()
+					return config.Config{}, err
 				}
-				var m float64
-				for _, v := range d {
-					m += v
+				return latentConfig(ls, ot, seed, npy, "")
+			},
+			trainSet: func(n int, _ uint64) ([]float32, error) { return ls.train[:n*L], nil },
+		})
+		fmt.Fprintf(stderr, "convergence: %s latents W2 floor (two sets of %d test latents): %.4f\n", ls.name, s.M, floor)
+	}
+	rep := convReport{Command: strings.Join(os.Args, " "), Seeds: s.Seeds}
+	total, done := 0, 0
+	for _, tg := range targets {
+		total += len(tg.sizes) * len(s.Seeds)
+	}
+	for _, tg := range targets {
+		info := &tg.info
+		d := info.Dim
+		for _, n := range tg.sizes {
+			for _, seed := range s.Seeds {
+				cfg, err := tg.config(n, seed)
+				if err != nil {
+					return err
 				}
-				return m / float64(len(d))
+				t0 := time.Now()
+				dir := filepath.Join(tg.dir, fmt.Sprintf("n%d-seed%d", n, seed))
+				st, loaded, err := trainOrLoad(cfg, dir, stderr)
+				if err != nil {
+					return fmt.Errorf("%s n %d, seed %d: %w", info.Name, n, seed, err)
+				}
+				sec := time.Since(t0).Seconds()
+				if loaded {
+					sec = trainSeconds(filepath.Join(dir, "metrics.jsonl"))
+				}
+				done++
+				if loaded {
+					rep.Loaded++
+				} else {
+					rep.Trained++
+				}
+				trainSet, err := tg.trainSet(n, seed)
+				if err != nil {
+					return err
+				}
+				xs, _, err := generate.Flow(be, st, s.M, nil, 1, 1000+seed, sample.Options{Method: sample.RK4, Steps: 20})
+				if err != nil {
+					return err
+				}
+				row := convRow{Data: info.Name, N: n, Seed: seed, TrainSec: sec}
+				if tg.checkboard {
+					row.InCell = data.CheckerboardFraction(xs)
+				}
+				if row.W2, err = eval.W2(xs, tg.held, d); err != nil {
+					row.W2 = math.NaN()
+				}
+				// Memoriser: M training points drawn uniformly with replacement.
+				memo := make([]float32, d*s.M)
+				idx := make([]float32, s.M)
+				philox.Key{Seed: seed, Stream: philox.StreamEvalDirections, Step: uint64(n)}.FillUniform(idx, 0)
+				for i, u := range idx {
+					j := min(int(float64(u)*float64(n)), n-1)
+					copy(memo[d*i:], trainSet[d*j:d*j+d])
+				}
+				if row.W2Memo, err = eval.W2(memo, tg.held, d); err != nil {
+					return err
+				}
+				mean := func(q []float32) float64 {
+					dist, err := eval.NearestDistances(q, trainSet, d)
+					if err != nil {
+						return math.NaN()
+					}
+					var m float64
+					for _, v := range dist {
+						m += v
+					}
+					return m / float64(len(dist))
+				}
+				row.NearGen, row.NearHeld = mean(xs), mean(tg.held)
+				rep.Rows = append(rep.Rows, row)
+				fmt.Fprintf(stderr, "convergence: [%d/%d, %s elapsed] %s n %d seed %d (%s in %.0f s): W2 %.4f (floor %.4f, memoriser %.4f), nearest training point %.4f (held-out %.4f)\n",
+					done, total, time.Since(start).Round(time.Second), info.Name, n, seed, map[bool]string{true: "loaded", false: "trained"}[loaded], sec,
+					row.W2, info.W2Floor, row.W2Memo, row.NearGen, row.NearHeld)
 			}
-			row.NearGen, row.NearHeld = mean(xs), mean(held)
-			rep.Rows = append(rep.Rows, row)
-			fmt.Fprintf(stderr, "convergence: %d/%d n %6d seed %d (%s): W2 %.4f (floor %.4f, memoriser %.4f), nearest training point %.4f (held-out %.4f), in-cell %.3f\n",
-				done, total, n, seed, map[bool]string{true: "loaded", false: "trained"}[loaded], row.W2, floor, row.W2Memo, row.NearGen, row.NearHeld, row.InCell)
 		}
-	}
-	// The log-log slope of W2^2 - floor^2 against n, over the models above the floor.
-	var lx, ly []float64
-	for _, r := range rep.Rows {
-		if e := r.W2*r.W2 - floor*floor; e > 0 {
-			lx, ly = append(lx, math.Log(float64(r.N))), append(ly, math.Log(e))
+		// The log-log slope of W2^2 - floor^2 against n, over the models above the floor.
+		fit := func(w2 func(convRow) float64) (float64, float64, int) {
+			var lx, ly []float64
+			for _, r := range rep.Rows {
+				if r.Data != info.Name {
+					continue
+				}
+				if e := w2(r)*w2(r) - info.W2Floor*info.W2Floor; e > 0 {
+					lx, ly = append(lx, math.Log(float64(r.N))), append(ly, math.Log(e))
+				}
+			}
+			sl, ci := fitSlope(lx, ly)
+			return sl, ci, len(lx)
 		}
+		info.Slope, info.SlopeCI, info.UsedFits = fit(func(r convRow) float64 { return r.W2 })
+		info.MemoSlope, info.MemoSlopeCI, info.MemoFits = fit(func(r convRow) float64 { return r.W2Memo })
+		rep.Data = append(rep.Data, *info)
 	}
-	rep.UsedFits = len(lx)
-	rep.Slope, rep.SlopeCI = fitSlope(lx, ly)
-	figs, err := convFigures(out, rep, s)
+	rep.Seconds = time.Since(start).Seconds()
+	figs, err := convFigures(out, rep)
 	if err != nil {
 		return err
 	}
@@ -181,6 +300,7 @@ func convergenceExperiment(out, runs string, s convSizes, stdout, stderr io.Writ
 	if err := atomicfile.WriteBytes(mdPath, []byte(convMarkdown(rep, figs))); err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "convergence: done in %s\n", time.Since(start).Round(time.Second))
 	fmt.Fprintf(stdout, "convergence experiment: %s, %s, %s\n", mdPath, jsonPath, strings.Join(figs, ", "))
 	return nil
 }
@@ -230,44 +350,80 @@ func tQuantile975(df int) float64 {
 	return z + (z*z*z+z)/(4*float64(df))
 }
 
-func convFigures(out string, rep convReport, s convSizes) ([]string, error) {
-	var model, memo []plots.Series
-	for si, seed := range s.Seeds {
-		var x, y, ym []float64
-		for _, r := range rep.Rows {
-			if r.Seed == seed {
-				x, y, ym = append(x, float64(r.N)), append(y, r.W2), append(ym, r.W2Memo)
+func convFigures(out string, rep convReport) ([]string, error) {
+	var files []string
+	for _, d := range rep.Data {
+		var series []plots.Series
+		for si, seed := range rep.Seeds {
+			var x, y, ym []float64
+			for _, r := range rep.Rows {
+				if r.Data == d.Name && r.Seed == seed {
+					x, y, ym = append(x, float64(r.N)), append(y, r.W2), append(ym, r.W2Memo)
+				}
 			}
+			series = append(series, plots.Series{Label: fmt.Sprintf("model, seed %d", seed), X: x, Y: y, Color: si},
+				plots.Series{Label: fmt.Sprintf("memoriser, seed %d", seed), X: x, Y: ym, Color: si + 3, Style: 1})
 		}
-		model = append(model, plots.Series{Label: fmt.Sprintf("model, seed %d", seed), X: x, Y: y, Color: si})
-		memo = append(memo, plots.Series{Label: fmt.Sprintf("memoriser, seed %d", seed), X: x, Y: ym, Color: si + 3, Style: 1})
+		f := strings.ReplaceAll(d.Name, " ", "-") + "-w2-vs-n.png"
+		title := fmt.Sprintf("%s: W2 of %d samples to held-out data vs training-set size", d.Name, d.M)
+		if err := plots.Lines(filepath.Join(out, f), title, "training points n (log scale)", "W2 (log scale)", series, true, true, d.W2Floor,
+			fmt.Sprintf("floor %.3f (true vs true)", d.W2Floor)); err != nil {
+			return nil, err
+		}
+		files = append(files, f)
 	}
-	f := "w2-vs-n.png"
-	title := fmt.Sprintf("checkerboard: W2 of %d samples to held-out data vs training-set size", rep.M)
-	if err := plots.Lines(filepath.Join(out, f), title, "training points n", "W2", append(model, memo...), true, true, rep.W2Floor,
-		fmt.Sprintf("floor %.3f", rep.W2Floor)); err != nil {
-		return nil, err
-	}
-	return []string{f}, nil
+	return files, nil
 }
 
 func convMarkdown(rep convReport, figs []string) string {
 	var b strings.Builder
-	b.WriteString("# W2 against training-set size (checkerboard)\n\n")
+	b.WriteString("# W2 against training-set size\n\n")
 	fmt.Fprintf(&b, "Command: `%s`\n\n", rep.Command)
-	fmt.Fprintf(&b, "OT path, DiT d 64, 2 layers, %d steps of batch %d per model on a fixed training set of n points (data.size = n). "+
-		"Exact W2 between %d samples (RK4, 20 steps) and %d held-out points; floor (two true sets of %d) **%.4f**. "+
-		"The memoriser resamples the training points (the empirical CFM minimiser with sigma_min = 1e-4 is a kernel density estimate "+
-		"of that width on them). 'nearest' is the mean distance to the nearest training point.\n\n", rep.Steps, rep.Batch, rep.M, rep.M, rep.M, rep.W2Floor)
-	b.WriteString("| n | seed | W2 model | W2 memoriser | W2 floor | nearest (samples) | nearest (held-out) | in-cell |\n|---|---|---|---|---|---|---|---|\n")
-	for _, r := range rep.Rows {
-		fmt.Fprintf(&b, "| %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.3f |\n", r.N, r.Seed, r.W2, r.W2Memo, rep.W2Floor, r.NearGen, r.NearHeld, r.InCell)
-	}
-	fmt.Fprintf(&b, "\nFitted slope of log(W2^2 - floor^2) against log n over the %d models above the floor: **%.3f +- %.3f** (95%%). "+
-		"In 2D the floor and the estimator's own error both shrink about as n^(-1/2), so this slope is not the model's rate.\n\n",
-		rep.UsedFits, rep.Slope, rep.SlopeCI)
-	for _, f := range figs {
-		fmt.Fprintf(&b, "![%s](%s)\n\n", strings.TrimSuffix(f, ".png"), f)
+	fmt.Fprintf(&b, "%s OT path; one model per training-set size n and seed (seeds %v: "+
+		"initial weights, batches, noise and times). Each model is scored by the exact W2 between M of its samples (RK4, 20 steps) and M held-out "+
+		"points, beside the floor (two held-out sets of M) and the memorising baseline: M of the n training points resampled with replacement (the "+
+		"empirical CFM minimiser with sigma_min = 1e-4 is a kernel density estimate of that width on them, whose W2 this is to within 1e-4). "+
+		"'nearest' is the mean distance to the nearest training point: 0 for a memoriser.\n\n", wallLine(rep.Seconds, rep.Trained, rep.Loaded), rep.Seeds)
+	for _, d := range rep.Data {
+		fmt.Fprintf(&b, "## %s\n\n", d.Name)
+		if d.Name == "checkerboard" {
+			fmt.Fprintf(&b, "DiT d 64, 2 layers, %d steps of batch %d per model on a fixed set of n points (data.size = n); M = %d, floor **%.4f**.\n\n",
+				d.Steps, d.Batch, d.M, d.W2Floor)
+		} else {
+			fmt.Fprintf(&b, "Stage 1 (%.0f s, loaded or trained): the dense autoencoder to 7 x 14 latents on all training images. An unconditional DiT d 64, "+
+				"2 layers on the latents (dimension %d) of the first n training images, %d steps of batch %d per model; held-out: the latents of "+
+				"the test images, M = %d, floor **%.4f**.\n\n", d.Stage1Sec, d.Dim, d.Steps, d.Batch, d.M, d.W2Floor)
+		}
+		b.WriteString("| n | seed | W2 model | W2 memoriser | W2 floor | nearest (samples) | nearest (held-out) |")
+		if d.Name == "checkerboard" {
+			b.WriteString(" in-cell |")
+		}
+		b.WriteString(" training s |\n|---|---|---|---|---|---|---|")
+		if d.Name == "checkerboard" {
+			b.WriteString("---|")
+		}
+		b.WriteString("---|\n")
+		for _, r := range rep.Rows {
+			if r.Data != d.Name {
+				continue
+			}
+			fmt.Fprintf(&b, "| %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f |", r.N, r.Seed, r.W2, r.W2Memo, d.W2Floor, r.NearGen, r.NearHeld)
+			if d.Name == "checkerboard" {
+				fmt.Fprintf(&b, " %.3f |", r.InCell)
+			}
+			fmt.Fprintf(&b, " %.0f |\n", r.TrainSec)
+		}
+		fmt.Fprintf(&b, "\nFitted slope of log(W2^2 - floor^2) against log n: model **%.3f ± %.3f** (95%%, %d points above the floor); "+
+			"memoriser %.3f ± %.3f (%d points).", d.Slope, d.SlopeCI, d.UsedFits, d.MemoSlope, d.MemoSlopeCI, d.MemoFits)
+		if d.Dim == 2 {
+			b.WriteString(" In 2D the floor and the estimator's own error both shrink about as n^(-1/2), so this slope is not the model's rate.")
+		}
+		b.WriteString("\n\n")
+		for _, f := range figs {
+			if strings.HasPrefix(f, strings.ReplaceAll(d.Name, " ", "-")+"-") {
+				fmt.Fprintf(&b, "![%s](%s)\n\n", strings.TrimSuffix(f, ".png"), f)
+			}
+		}
 	}
 	return b.String()
 }

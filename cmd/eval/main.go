@@ -4,7 +4,7 @@
 //
 //	eval -a GEN.npy -b REF.npy [-b2 REF2.npy] [-train TRAIN.npy] [-n N] [-json OUT.json]
 //	eval -ckpt RUN/ckpt.safetensors [-n N] [-solver S -steps K] [-b REF.npy ...]
-//	eval -experiment nfe|convergence -out DIR [-runs DIR] [-seeds K] [-quick]
+//	eval -experiment nfe|convergence -out DIR [-runs DIR] [-seeds K] [-images SET] [-quick]
 //
 // The measures: exact W2 (optimal assignment), debiased Sinkhorn, sliced W2,
 // RBF MMD^2, Frechet in data space (and in the classifier's feature space
@@ -72,7 +72,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	experiment := fs.String("experiment", "", "run an experiment: nfe or convergence (with -out)")
 	out := fs.String("out", "", "with -experiment: the report `directory`")
 	runs := fs.String("runs", "", "with -experiment: where the models are trained, or loaded when already trained (default OUT/runs)")
-	seeds := fs.Int("seeds", 0, "with -experiment convergence: models per training-set size, seeds 0, 1, ... (default 1; -quick 2)")
+	seeds := fs.Int("seeds", 0, "with -experiment: models per setting, seeds 0, 1, ... (default: nfe 3, convergence 2; -quick 2)")
+	images := fs.String("images", "fashion-mnist", "with -experiment: the image set whose latents the experiment adds to the checkerboard: fashion-mnist, mnist, digits (procedural) or none")
+	imagesPath := fs.String("images-path", "", "with -experiment: the directory of the IDX files of -images (default: Debian's dataset-fashion-mnist location)")
 	quick := fs.Bool("quick", false, "with -experiment: a much smaller run (a smoke test, not for conclusions)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -87,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if *seeds < 0 {
 			return cli.Inputf("-seeds %d: must be a positive number of seeds", *seeds)
 		}
-		return runExperiment(*experiment, *out, *runs, *quick, *seeds, stdout, stderr)
+		return runExperiment(*experiment, *out, *runs, *quick, *seeds, *images, *imagesPath, stdout, stderr)
 	}
 	if *n < 0 {
 		return cli.Inputf("-n %d: must be a positive number of points", *n)
