@@ -36,8 +36,8 @@ const (
 	sgemmMC = 192
 	sgemmNC = 2048
 
-	// The widest row stride (elements) at which strided reads a transposed A
-	// or a B in place.
+	// The widest depth stride (elements) at which the assembly kernels read
+	// a transposed A or a B in place (sgemmImpl.directLD).
 	sgemmDirectLD = 128
 
 	// Problems with m, n or k below this use the unpacked dot/axpy paths.
@@ -66,6 +66,9 @@ type sgemmImpl struct {
 	// a[i*ars+p*aks], B(p, j) at b[p*bks+j], any k >= 1. Then products are
 	// computed by strided, which packs only what it must.
 	kernelAB func(k int, a []float32, ars, aks int, b []float32, bks int, c []float32, ldc int, mode int, beta float32)
+	// directLD (with kernelAB) is the widest depth stride at which strided
+	// reads a transposed A or a B in place; 0: strided packs every operand.
+	directLD int
 	// packSmallK: use the packed path (not smallK) for k < sgemmSmall.
 	packSmallK bool
 	// large, if not nil, computes products with n, k >= sgemmSmall instead
@@ -463,8 +466,8 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 
 // strided is packed for an implementation with kernelAB: the kernel reads
 // op(A) in place when alpha is 1 (rows or, for a transposed A at most
-// sgemmDirectLD wide, columns of A) and B in place when it is not transposed
-// and at most sgemmDirectLD wide; only the rest, and a last, partial row
+// directLD wide, columns of A) and B in place when it is not transposed
+// and at most directLD wide; only the rest, and a last, partial row
 // panel of A or column panel of B, are packed. The blocking (KC, MC, NC) and the kernels' order of summation are
 // those of packed.
 func (impl *sgemmImpl) strided(p *sgemmProb, s *sgemmScratch) {
@@ -476,8 +479,8 @@ func (impl *sgemmImpl) strided(p *sgemmProb, s *sgemmScratch) {
 	// In place when a depth step stays within a few cache lines (measured:
 	// with strides of 1 KB and more, each depth step touching another page,
 	// packing is faster).
-	directA := p.alpha == 1 && (!p.transA || p.lda <= sgemmDirectLD)
-	directB := !p.transB && p.ldb <= sgemmDirectLD
+	directA := p.alpha == 1 && impl.directLD > 0 && (!p.transA || p.lda <= impl.directLD)
+	directB := !p.transB && p.ldb <= impl.directLD
 	s.a = sgemmGrow(s.a, min(mcMax, ceilDiv(m, mr)*mr)*kcMax)
 	s.b = sgemmGrow(s.b, min(ncMax, ceilDiv(n, nr)*nr)*kcMax)
 	s.t = sgemmGrow(s.t, mr*nr)

@@ -40,62 +40,26 @@ func sgemmKernel12x32Asm(k int, a, b, c *float32, ldc, mode int, beta float32, a
 //go:noescape
 func sgemmKernel12x16Asm(k int, a, b, c *float32, ldc, mode int, beta float32, ars, aks, bks uintptr)
 
-var sgemmAsm512Impl = &sgemmImpl{name: "avx512-asm", mr: 12, nr: 32, packSmallK: true,
-	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, kernelAB: sgemmKernelAsm32AB, narrow: sgemmAsm512x16Impl,
-	tiny: sgemmTiny512, tinyM: sgemmTinyM, tinyN: sgemmTinyN, tinyK: sgemmTinyK,
-	dot: sgemmDot512, axpy: sgemmAxpy512,
-	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
+var sgemmAsm512Impl = sgemmAsm512("avx512-asm", 32, sgemmKernelAsm32AB, sgemmDirectLD, sgemmAsm512x16Impl)
 
-// sgemmAsm512PackedImpl is sgemmAsm512Impl with every operand packed (the
-// packed path; for the tests and the benchmarks beside the strided one).
-var sgemmAsm512PackedImpl = &sgemmImpl{name: "avx512-asm-packed", mr: 12, nr: 32, packSmallK: true,
-	kernel: sgemmKernelAsm32, kernelRowA: sgemmKernelAsm32Row, narrow: sgemmAsm512x16Impl,
-	tiny: sgemmTiny512, tinyM: sgemmTinyM, tinyN: sgemmTinyN, tinyK: sgemmTinyK,
-	dot: sgemmDot512, axpy: sgemmAxpy512,
-	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
+// sgemmAsm512PackedImpl is sgemmAsm512Impl with every operand packed
+// (directLD 0; for the tests and the benchmarks beside the in-place reads).
+var sgemmAsm512PackedImpl = sgemmAsm512("avx512-asm-packed", 32, sgemmKernelAsm32AB, 0, sgemmAsm512x16Impl)
 
 // sgemmAsm512x16Impl serves products with at most 16 columns (the attention
 // scores and outputs of narrow heads), which would fill half a 32-wide tile.
-var sgemmAsm512x16Impl = &sgemmImpl{name: "avx512-asm-x16", mr: 12, nr: 16, packSmallK: true,
-	kernel: sgemmKernelAsm16, kernelRowA: sgemmKernelAsm16Row, kernelAB: sgemmKernelAsm16AB,
-	tiny: sgemmTiny512, tinyM: sgemmTinyM, tinyN: sgemmTinyN, tinyK: sgemmTinyK,
-	dot: sgemmDot512, axpy: sgemmAxpy512,
-	skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
+var sgemmAsm512x16Impl = sgemmAsm512("avx512-asm-x16", 16, sgemmKernelAsm16AB, sgemmDirectLD, nil)
 
-func sgemmAsmCheck(k int, a, b, c []float32, ldc, nr int, rowA bool) {
-	if k <= 0 {
-		panic("sgemm: kernel depth must be positive")
-	}
-	if rowA {
-		if k > sgemmKC {
-			panic("sgemm: kernel depth exceeds sgemmKC")
-		}
-		_ = a[11*sgemmKC+k-1]
-	} else {
-		_ = a[12*k-1]
-	}
-	_ = b[nr*k-1]
-	_ = c[11*ldc+nr-1]
-}
-
-func sgemmKernelAsm32(k int, a, b, c []float32, ldc int, mode int, beta float32) {
-	sgemmAsmCheck(k, a, b, c, ldc, 32, false)
-	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4, 32*4)
-}
-
-func sgemmKernelAsm32Row(k int, a, b, c []float32, ldc int, mode int, beta float32) {
-	sgemmAsmCheck(k, a, b, c, ldc, 32, true)
-	sgemmKernel12x32Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4, 32*4)
-}
-
-func sgemmKernelAsm16(k int, a, b, c []float32, ldc int, mode int, beta float32) {
-	sgemmAsmCheck(k, a, b, c, ldc, 16, false)
-	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, 4, 12*4, 16*4)
-}
-
-func sgemmKernelAsm16Row(k int, a, b, c []float32, ldc int, mode int, beta float32) {
-	sgemmAsmCheck(k, a, b, c, ldc, 16, true)
-	sgemmKernel12x16Asm(k, &a[0], &b[0], &c[0], ldc, mode, beta, sgemmKC*4, 4, 16*4)
+// sgemmAsm512 is an implementation with the assembly kernel kernelAB (12 x nr
+// tiles), the tiny-product path and the archsimd AVX-512 dot, axpy and skinny
+// kernels.
+func sgemmAsm512(name string, nr int, kernelAB func(int, []float32, int, int, []float32, int, []float32, int, int, float32),
+	directLD int, narrow *sgemmImpl) *sgemmImpl {
+	return &sgemmImpl{name: name, mr: 12, nr: nr, packSmallK: true,
+		kernelAB: kernelAB, directLD: directLD, narrow: narrow,
+		tiny: sgemmTiny512, tinyM: sgemmTinyM, tinyN: sgemmTinyN, tinyK: sgemmTinyK,
+		dot: sgemmDot512, axpy: sgemmAxpy512,
+		skinnyW: 32, skinny: sgemmAVX512Impl.skinny, dotRows: sgemmAVX512Impl.dotRows}
 }
 
 // sgemmAsmStrided runs kern on A and B in place: A(i, p) at a[i*ars+p*aks],
