@@ -19,7 +19,8 @@ func expf16(x archsimd.Float32x16) archsimd.Float32x16 {
 		ln2hi = 0.693359375
 		ln2lo = -2.12194440e-4
 	)
-	x = x.Max(archsimd.BroadcastFloat32x16(-87)).Min(archsimd.BroadcastFloat32x16(88))
+	under := x.Less(archsimd.BroadcastFloat32x16(-87))
+	x = archsimd.BroadcastFloat32x16(88).Min(archsimd.BroadcastFloat32x16(-87).Max(x)) // (a NaN x passes both)
 	kf := x.Mul(archsimd.BroadcastFloat32x16(log2e)).Add(archsimd.BroadcastFloat32x16(0.5)).FloorScaled(0)
 	r := kf.MulAdd(archsimd.BroadcastFloat32x16(-ln2hi), x)
 	r = kf.MulAdd(archsimd.BroadcastFloat32x16(-ln2lo), r)
@@ -32,7 +33,7 @@ func expf16(x archsimd.Float32x16) archsimd.Float32x16 {
 	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(1))
 	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(1))
 	scale := kf.ConvertToInt32().Add(archsimd.BroadcastInt32x16(127)).ShiftAllLeft(23).AsFloat32x16()
-	return p.Mul(scale)
+	return p.Mul(scale).AsInt32x16().AndNot(under.ToInt32x16()).AsFloat32x16()
 }
 
 // geluExpArg16 is geluExpArg8 on 16 lanes.

@@ -6,9 +6,10 @@ package cpu
 // (simd/archsimd, GOEXPERIMENT=simd). The math is that of nn.go: gelu(x) =
 // x sigmoid(2u), u = sqrt(2/pi)(x + 0.044715 x^3), silu(x) = x sigmoid(x),
 // with sigmoid(z) = 1/(1 + e^-z) and e^t from expf8, the lane-wise version
-// of expf (mathf.go). Instead of expf's 0 / +Inf beyond [-87, 88], expf8
-// clamps its argument to that range, so e^t stays finite and 1/(1 + e^t) is
-// at most 1/(1 + e^88) ~ 6e-39 rather than exactly 0. Tails (len % 8) and
+// of expf (mathf.go). Like expf it gives 0 below -87 (the attention's
+// probabilities, like the spec's, are then exactly 0); instead of expf's +Inf
+// above 88 it clamps the argument, so e^t stays finite and 1/(1 + e^t) is at
+// most 1/(1 + e^88) ~ 6e-39 rather than exactly 0. Tails (len % 8) and
 // CPUs without AVX2/FMA use the scalar loops, which match nn.go's originals.
 
 import "simd/archsimd"
@@ -16,7 +17,7 @@ import "simd/archsimd"
 // actSIMD reports whether the vector loops may run on this CPU.
 var actSIMD = sgemmHasAVX2()
 
-// expf8 is expf on 8 lanes, with its argument clamped to [-87, 88]: x = k ln2
+// expf8 is expf on 8 lanes, 0 below -87 and its argument clamped to 88: x = k ln2
 // + r (k = floor(x log2e + 1/2), ln2 split in hi and lo parts), e^r by its
 // degree-7 Taylor polynomial, times 2^k built in the exponent bits.
 func expf8(x archsimd.Float32x8) archsimd.Float32x8 {
@@ -25,7 +26,8 @@ func expf8(x archsimd.Float32x8) archsimd.Float32x8 {
 		ln2hi = 0.693359375
 		ln2lo = -2.12194440e-4
 	)
-	x = x.Max(archsimd.BroadcastFloat32x8(-87)).Min(archsimd.BroadcastFloat32x8(88))
+	under := x.Less(archsimd.BroadcastFloat32x8(-87))                                // e^x is 0 there, as in expf
+	x = archsimd.BroadcastFloat32x8(88).Min(archsimd.BroadcastFloat32x8(-87).Max(x)) // (a NaN x passes both)
 	kf := x.Mul(archsimd.BroadcastFloat32x8(log2e)).Add(archsimd.BroadcastFloat32x8(0.5)).Floor()
 	r := kf.MulAdd(archsimd.BroadcastFloat32x8(-ln2hi), x) // exact: k ln2hi is exact
 	r = kf.MulAdd(archsimd.BroadcastFloat32x8(-ln2lo), r)
@@ -38,7 +40,7 @@ func expf8(x archsimd.Float32x8) archsimd.Float32x8 {
 	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(1))
 	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(1))
 	scale := kf.ConvertToInt32().Add(archsimd.BroadcastInt32x8(127)).ShiftAllLeft(23).AsFloat32x8()
-	return p.Mul(scale)
+	return p.Mul(scale).AsInt32x8().AndNot(under.ToInt32x8()).AsFloat32x8()
 }
 
 // geluExpArg8 returns -2u = -2 sqrt(2/pi) x (1 + 0.044715 x^2), so that

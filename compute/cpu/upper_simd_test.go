@@ -85,3 +85,37 @@ func TestGelu16Matches8(t *testing.T) {
 		}
 	}
 }
+
+// TestExpfVectorRange checks expf8 and expf16 against expf at and beyond the
+// ends of its range: exactly 0 below -87 (as expf, so that the attention's
+// vector and scalar exponentials agree there), NaN kept, finite at the top.
+func TestExpfVectorRange(t *testing.T) {
+	xs := [16]float32{-1000, -88, -87.5, -87.0001, -87, -86.9, -10, 0, 1, 10, 87.9, 88, 100, float32(math.NaN()), -3.3, 50}
+	var y8 [8]float32
+	var y16 [16]float32
+	expf16(archsimd.LoadFloat32x16(&xs)).Store(&y16)
+	for h := 0; h < 2; h++ {
+		expf8(archsimd.LoadFloat32x8((*[8]float32)(xs[8*h:]))).Store(&y8)
+		for i, x := range xs[8*h : 8*h+8] {
+			want, got := expf(x), y8[i]
+			switch {
+			case math.IsNaN(float64(x)):
+				if !math.IsNaN(float64(got)) || !math.IsNaN(float64(y16[8*h+i])) {
+					t.Errorf("expf8/16(NaN) = %v, %v, want NaN", got, y16[8*h+i])
+				}
+			case x < -87:
+				if got != 0 || y16[8*h+i] != 0 {
+					t.Errorf("expf8/16(%v) = %v, %v, want 0", x, got, y16[8*h+i])
+				}
+			case x <= 88:
+				if d := math.Abs(float64(got-want)) / float64(want); d > 1e-6 || got != y16[8*h+i] {
+					t.Errorf("expf8(%v) = %v, expf16 %v, expf %v", x, got, y16[8*h+i], want)
+				}
+			default:
+				if math.IsInf(float64(got), 0) || got != y16[8*h+i] {
+					t.Errorf("expf8/16(%v) = %v, %v, want the finite value at 88", x, got, y16[8*h+i])
+				}
+			}
+		}
+	}
+}
