@@ -2,7 +2,11 @@
 
 package gpu
 
-import "github.com/latentflow/latentflow/compute"
+import (
+	"math"
+
+	"github.com/latentflow/latentflow/compute"
+)
 
 // Launch wrappers of kernels/layernorm.cu.
 
@@ -36,36 +40,71 @@ func (be *Backend) ResidualLayerNormMod(out, x, res, bias, gate compute.Buffer, 
 		yb.p, mb.p, rb.p, sh.p, sc.p, ld, N, T, D, eps)
 }
 
-// LayerNormModBackwardGated: ln_bwd_dx, then the modulation sums and the
-// gated residual's backward in one launch (kernel ln_bwd_mod_gated, the
-// grid of ln_bwd_mod and gated_residual_bwd). Matches cpu
-// Backend.LayerNormModBackwardGated.
+// LayerNormModBackwardGated: LayerNormModBackward and the backward of the
+// gated residual branch before the layer norm, whose output gradient is dx
+// (gdy = gate dx overwritten, gdgate = the per-sample sums of dx gy), in one
+// launch (kernel ln_bwd, gated). Matches cpu Backend.LayerNormModBackwardGated.
 func (be *Backend) LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int,
 	gdy, gdgate, gate, gy compute.Buffer, ldg, B, T, D int) {
-	dxb, dsh, dsc, dyb, xb, mb, rb, sc := be.buf(dx), be.buf(dshift), be.buf(dscale), be.buf(dy), be.buf(x), be.buf(mean), be.buf(rstd), be.buf(scale)
 	gdyb, gdgb, gb, gyb := be.buf(gdy), be.buf(gdgate), be.buf(gate), be.buf(gy)
 	N := B * T
-	need(xb.n == N*D && dyb.n == N*D && dxb.n == N*D && mb.n == N && rb.n == N, "LayerNormModBackwardGated shapes (B=%d T=%d D=%d)", B, T, D)
-	need(dsh.n >= (B-1)*ld+D && dsc.n >= (B-1)*ld+D && sc.n >= (B-1)*ld+D, "LayerNormModBackwardGated: modulation views too small")
 	need(gdyb.n == N*D && gyb.n == N*D && gb.n >= (B-1)*ldg+D && gdgb.n >= (B-1)*ldg+D, "LayerNormModBackwardGated: gated residual shapes")
-	be.enter()
-	defer be.leave()
-	be.launch("ln_bwd_dx", d1((N+lnWarps-1)/lnWarps), d1(32*lnWarps), 0, dxb.p, dyb.p, xb.p, mb.p, rb.p, sc.p, ld, N, T, D)
-	g, t := colGrid(D, B)
-	be.launch("ln_bwd_mod_gated", g, t, 0, dsh.p, dsc.p, dyb.p, xb.p, mb.p, rb.p, ld, gdyb.p, gdgb.p, dxb.p, gb.p, gyb.p, ldg, T, D)
+	be.lnBackward("LayerNormModBackwardGated", dx, dshift, dscale, dy, x, mean, rstd, scale, ld, &lnGated{gdyb, gdgb, gb, gyb, ldg}, B, T, D)
 }
 
-// LayerNormModBackward: dx += the gradient through the normalisation (kernel
-// ln_bwd_dx), dshift and dscale overwritten with the per-sample sums (kernel
-// ln_bwd_mod, deterministic). Matches cpu Backend.LayerNormModBackward.
+// LayerNormModBackward: dx += the gradient through the normalisation,
+// dshift and dscale overwritten with the per-sample sums (kernel ln_bwd,
+// one launch, deterministic). Matches cpu Backend.LayerNormModBackward.
 func (be *Backend) LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld, B, T, D int) {
+	be.lnBackward("LayerNormModBackward", dx, dshift, dscale, dy, x, mean, rstd, scale, ld, nil, B, T, D)
+}
+
+// lnGated are the gated residual branch's buffers of LayerNormModBackwardGated.
+type lnGated struct {
+	gdy, gdgate, gate, gy *Buf
+	ldg                   int
+}
+
+// Row blocks of ln_bwd: about lnTargetBlocks blocks in all, at least
+// lnMinRows rows each (the sums' order depends on B and T only).
+const (
+	lnTargetBlocks = 512
+	lnMinRows      = 16
+)
+
+// lnRows returns R, the rows of a sample per ln_bwd block, and nb, the row
+// blocks per sample.
+func lnRows(B, T int) (R, nb int) {
+	nb = min(max(1, (lnTargetBlocks+B-1)/B), max(1, (T+lnMinRows-1)/lnMinRows))
+	R = (T + nb - 1) / nb
+	return R, (T + R - 1) / R
+}
+
+// lnBackward launches ln_bwd (g nil: not gated), its float64 partials and
+// tickets in the column sums' scratch (colScratch).
+func (be *Backend) lnBackward(op string, dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int, g *lnGated, B, T, D int) {
 	dxb, dsh, dsc, dyb, xb, mb, rb, sc := be.buf(dx), be.buf(dshift), be.buf(dscale), be.buf(dy), be.buf(x), be.buf(mean), be.buf(rstd), be.buf(scale)
 	N := B * T
-	need(xb.n == N*D && dyb.n == N*D && dxb.n == N*D && mb.n == N && rb.n == N, "LayerNormModBackward shapes (B=%d T=%d D=%d)", B, T, D)
-	need(dsh.n >= (B-1)*ld+D && dsc.n >= (B-1)*ld+D && sc.n >= (B-1)*ld+D, "LayerNormModBackward: modulation views too small")
+	need(xb.n == N*D && dyb.n == N*D && dxb.n == N*D && mb.n == N && rb.n == N, "%s shapes (B=%d T=%d D=%d)", op, B, T, D)
+	need(dsh.n >= (B-1)*ld+D && dsc.n >= (B-1)*ld+D && sc.n >= (B-1)*ld+D, "%s: modulation views too small", op)
+	if N == 0 {
+		return
+	}
+	R, nb := lnRows(B, T)
+	need(nb <= math.MaxUint16, "%s: %d row blocks per sample exceed the CUDA grid's y limit", op, nb)
+	gated, nk := 0, 2
+	var gdy, gdg, gate, gy devptr
+	ldg := 0
+	if g != nil {
+		gated, nk = 1, 3
+		gdy, gdg, gate, gy, ldg = g.gdy.p, g.gdgate.p, g.gate.p, g.gy.p, g.ldg
+	}
 	be.enter()
 	defer be.leave()
-	be.launch("ln_bwd_dx", d1((N+lnWarps-1)/lnWarps), d1(32*lnWarps), 0, dxb.p, dyb.p, xb.p, mb.p, rb.p, sc.p, ld, N, T, D)
-	g, t := colGrid(D, B)
-	be.launch("ln_bwd_mod", g, t, 0, dsh.p, dsc.p, dyb.p, xb.p, mb.p, rb.p, ld, T, D)
+	part, ticket := devptr(0), devptr(0)
+	if nb > 1 {
+		part, ticket = be.colScratch(B*nb*nk*D, B, op)
+	}
+	be.launch("ln_bwd", dim{B, nb, 1}, d1(32*lnWarps), 0, dxb.p, dsh.p, dsc.p, dyb.p, xb.p, mb.p, rb.p, sc.p, ld,
+		gdy, gdg, gate, gy, ldg, gated, part, ticket, T, D, R)
 }

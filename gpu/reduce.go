@@ -88,17 +88,26 @@ func (be *Backend) colSumRows(y, x *Buf, N, X, R, K, ys int) {
 	nb, strips := (N+R-1)/R, (X+31)/32
 	part, ticket := devptr(0), devptr(0)
 	if nb > 1 {
-		part = be.scratch(&be.colPart, 2*K*nb*X).p // K*nb*X doubles
-		old := be.colTicket
-		tk := be.scratch(&be.colTicket, K*strips)
-		if tk != old {
-			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "colsum: zeroing the tickets")
-			be.calls.Memops++
-			be.named("fill")
-		}
-		ticket = tk.p
+		part, ticket = be.colScratch(K*nb*X, K*strips, "colsum")
 	}
 	be.launch("colsum", dim{strips, nb, K}, dim{32, colGroups, 1}, 0, y.p, part, ticket, x.p, N, X, R, ys)
+}
+
+// colScratch returns the column sums' scratch: room for n float64 partials
+// (be.colPart) and m tickets (uint32, be.colTicket), zeroed when allocated;
+// every kernel that takes a ticket resets it to 0 before it ends, so the
+// kernels that sum over row blocks (colsum, colsum_multi, ln_bwd) share them,
+// one at a time on the stream. The caller holds enter.
+func (be *Backend) colScratch(n, m int, op string) (part, ticket devptr) {
+	part = be.scratch(&be.colPart, 2*n).p
+	old := be.colTicket
+	tk := be.scratch(&be.colTicket, m)
+	if tk != old {
+		check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "%s: zeroing the tickets", op)
+		be.calls.Memops++
+		be.named("fill")
+	}
+	return part, tk.p
 }
 
 // ColSumRows sets y[j] += sum_r x[r, j] for x (N, X), X = len(y), with R
@@ -170,15 +179,7 @@ func (be *Backend) MultiBiasGrad(jobs []compute.BiasGradJob) {
 	}
 	part, ticket := devptr(0), devptr(0)
 	if parts > 0 {
-		part = be.scratch(&be.colPart, 2*parts).p
-		old := be.colTicket
-		tk := be.scratch(&be.colTicket, tickets)
-		if tk != old {
-			check(be.drv.memsetD32(tk.p, 0, int64(tk.n)), "MultiBiasGrad: zeroing the tickets")
-			be.calls.Memops++
-			be.named("fill")
-		}
-		ticket = tk.p
+		part, ticket = be.colScratch(parts, tickets, "MultiBiasGrad")
 	}
 	be.launch("colsum_multi", dim{vb, maxNb, 1}, dim{32, colGroups, 1}, 0, tb.p, len(js), part, ticket)
 }

@@ -59,91 +59,100 @@ extern "C" __global__ void residual_ln_fwd(float* out, const float* x, float* re
   ln_row(y, mean, rstd, out, shift, scale, ld, r, lane, T, D, eps);
 }
 
-// ln_bwd_dx: with xhat = (x - mean) rstd and g = dy (1 + scale[b]),
-// dx += rstd (g - mean_j g - xhat mean_j(g xhat)) (accumulated).
-extern "C" __global__ void ln_bwd_dx(float* dx, const float* dy, const float* x, const float* mean,
-                                     const float* rstd, const float* scale, int ld, int N, int T, int D) {
-  int r = blockIdx.x * LN_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-  if (r >= N) return;
-  const float* xr = x + (long long)r * D;
-  const float* dyr = dy + (long long)r * D;
-  const float* sc = scale + (long long)(r / T) * ld;
-  float mu = mean[r], rs = rstd[r];
-  double sg = 0, sgx = 0;
-  for (int j = lane; j < D; j += 32) {
-    float xh = (xr[j] - mu) * rs;
-    float g = dyr[j] * (1.0f + sc[j]);
-    sg += (double)g;
-    sgx += (double)g * (double)xh;
+// ln_bwd: the backward of LayerNormMod (ln_fwd) and, when gated, of the
+// gated residual branch before it (residual.cu's gated_residual: out = x +
+// gate[b] gy, whose output gradient is dx), in one launch. grid (B, nb),
+// block 32 LN_WARPS; block (b, by) owns the rows b T + t, t in [by R,
+// min(T, (by+1) R)).
+//  1. Each row, one warp (float64 row sums): with xhat = (x - mean) rstd and
+//     g = dy (1 + scale[b]), dx += rstd (g - mean_j g - xhat mean_j(g xhat))
+//     (accumulated).
+//  2. Each column j of the block's rows, one thread, in float64 in row
+//     order: dshift = sum dy, dscale = sum dy xhat; gated: gdgate = sum gdx
+//     gy and gdy = gate[b] gdx (overwritten; gdy may alias gy), gdx the dx
+//     of step 1, which this block wrote (visible after the barrier).
+//  3. With one row block (nb = 1) the sums are written (overwritten) as
+//     floats. Else each block writes its float64 partials (part[b][by][k][D],
+//     k = dshift, dscale, gdgate), and the last block of sample b to finish
+//     (ticket[b], taken after a fence) adds them in row-block order, writes
+//     them, and resets the ticket to 0 for the next launch. Which block is
+//     last does not change the order: the sums depend on T and R only.
+extern "C" __global__ void ln_bwd(float* dx, float* dshift, float* dscale, const float* dy, const float* x,
+                                  const float* mean, const float* rstd, const float* scale, int ld, float* gdy,
+                                  float* gdgate, const float* gate, const float* gy, int ldg, int gated, double* part,
+                                  unsigned int* ticket, int T, int D, int R) {
+  __shared__ int last;
+  const int b = blockIdx.x, t0 = blockIdx.y * R, t1 = min(T, t0 + R), nb = gridDim.y;
+  const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+  const float* sc = scale + (long long)b * ld;
+  for (int t = t0 + w; t < t1; t += LN_WARPS) {
+    const long long r = (long long)b * T + t;
+    const float* xr = x + r * D;
+    const float* dyr = dy + r * D;
+    const float mu = mean[r], rs = rstd[r];
+    double sg = 0, sgx = 0;
+    for (int j = lane; j < D; j += 32) {
+      float xh = (xr[j] - mu) * rs;
+      float g = dyr[j] * (1.0f + sc[j]);
+      sg += (double)g;
+      sgx += (double)g * (double)xh;
+    }
+    float mg = (float)(warp_sum_d(sg) / (double)D), mgx = (float)(warp_sum_d(sgx) / (double)D);
+    float* dxr = dx + r * D;
+    for (int j = lane; j < D; j += 32) {
+      float xh = (xr[j] - mu) * rs;
+      float g = dyr[j] * (1.0f + sc[j]);
+      dxr[j] += rs * (g - mg - xh * mgx);
+    }
   }
-  float mg = (float)(warp_sum_d(sg) / (double)D), mgx = (float)(warp_sum_d(sgx) / (double)D);
-  float* dxr = dx + (long long)r * D;
-  for (int j = lane; j < D; j += 32) {
-    float xh = (xr[j] - mu) * rs;
-    float g = dyr[j] * (1.0f + sc[j]);
-    dxr[j] += rs * (g - mg - xh * mgx);
-  }
-}
-
-// ln_mod_cols: ln_bwd_mod's sums for column j of sample b, written by the
-// threads with threadIdx.y == 0 (a block of (32, COL_GROUPS); every thread calls it).
-__device__ __forceinline__ void ln_mod_cols(float* dshift, float* dscale, const float* dy, const float* x,
-                                            const float* mean, const float* rstd, int ld, int T, int D, int j,
-                                            int b) {
-  __shared__ double sh2[COL_GROUPS][32];
-  double s = 0, sx = 0;
-  if (j < D)
-    for (int t = threadIdx.y; t < T; t += COL_GROUPS) {
-      int r = b * T + t;
-      long long i = (long long)r * D + j;
+  __syncthreads();  // the block's dx rows are written before step 2 reads them
+  const int nk = gated ? 3 : 2;
+  double* p = part + (long long)b * nb * nk * D;
+  for (int j = threadIdx.x; j < D; j += blockDim.x) {
+    double s = 0, sx = 0, sgd = 0;
+    const float gt = gated ? gate[(long long)b * ldg + j] : 0.0f;
+    for (int t = t0; t < t1; t++) {
+      const long long r = (long long)b * T + t, i = r * D + j;
       float d = dy[i];
       float xh = (x[i] - mean[r]) * rstd[r];
       s += (double)d;
       sx += (double)d * (double)xh;
+      if (gated) {
+        float gd = dx[i];
+        sgd += (double)gd * (double)gy[i];
+        gdy[i] = gt * gd;
+      }
     }
-  sh2[threadIdx.y][threadIdx.x] = sx;
-  s = col_reduce(s);  // its __syncthreads also publishes sh2
-  if (threadIdx.y == 0 && j < D) {
-    for (int g = 1; g < COL_GROUPS; g++) sx += sh2[g][threadIdx.x];
-    dshift[b * ld + j] = (float)s;
-    dscale[b * ld + j] = (float)sx;
-  }
-}
-
-// ln_bwd_mod: dshift[b, j] = sum_{r in b} dy[r, j], dscale[b, j] = sum_{r in b} dy[r, j] xhat[r, j]
-// (overwritten); grid (ceil(D/32), B), block (32, COL_GROUPS).
-extern "C" __global__ void ln_bwd_mod(float* dshift, float* dscale, const float* dy, const float* x,
-                                      const float* mean, const float* rstd, int ld, int T, int D) {
-  ln_mod_cols(dshift, dscale, dy, x, mean, rstd, ld, T, D, blockIdx.x * 32 + threadIdx.x, blockIdx.y);
-}
-
-// ln_bwd_mod_gated: ln_bwd_mod, then residual.cu's gated_residual_bwd of the
-// residual branch before this layer norm (gdy = gate gdx overwritten, gdgate
-// = sum_{r in b} gdx gy, gate and gdgate of stride ldg), whose gdx (the
-// residual stream's gradient) ln_bwd_dx has finished: one launch for two,
-// the same grid and the same sums.
-extern "C" __global__ void ln_bwd_mod_gated(float* dshift, float* dscale, const float* dy, const float* x,
-                                            const float* mean, const float* rstd, int ld, float* gdy,
-                                            float* gdgate, const float* gdx, const float* gate, const float* gy,
-                                            int ldg, int T, int D) {
-  __shared__ double shg[COL_GROUPS][32];
-  int j = blockIdx.x * 32 + threadIdx.x, b = blockIdx.y;
-  ln_mod_cols(dshift, dscale, dy, x, mean, rstd, ld, T, D, j, b);
-  double s = 0;
-  if (j < D) {
-    float g = gate[b * ldg + j];
-    for (int t = threadIdx.y; t < T; t += COL_GROUPS) {
-      long long i = ((long long)b * T + t) * D + j;
-      float d = gdx[i];
-      s += (double)d * (double)gy[i];
-      gdy[i] = g * d;
+    if (nb == 1) {
+      dshift[(long long)b * ld + j] = (float)s;
+      dscale[(long long)b * ld + j] = (float)sx;
+      if (gated) gdgate[(long long)b * ldg + j] = (float)sgd;
+    } else {
+      double* q = p + (long long)blockIdx.y * nk * D;
+      q[j] = s;
+      q[D + j] = sx;
+      if (gated) q[2 * D + j] = sgd;
     }
   }
-  shg[threadIdx.y][threadIdx.x] = s;
+  if (nb == 1) return;
+  __threadfence();  // the partials are visible before the ticket
   __syncthreads();
-  if (threadIdx.y == 0 && j < D) {
-    double t = 0;
-    for (int k = 0; k < COL_GROUPS; k++) t += shg[k][threadIdx.x];
-    gdgate[b * ldg + j] = (float)t;
+  if (threadIdx.x == 0) last = atomicAdd(&ticket[b], 1u) == (unsigned)(nb - 1);
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  const volatile double* q = p;
+  for (int j = threadIdx.x; j < D; j += blockDim.x) {
+    double s = 0, sx = 0, sgd = 0;
+    for (int k = 0; k < nb; k++) {
+      const long long o = (long long)k * nk * D + j;
+      s += q[o];
+      sx += q[o + D];
+      if (gated) sgd += q[o + 2 * D];
+    }
+    dshift[(long long)b * ld + j] = (float)s;
+    dscale[(long long)b * ld + j] = (float)sx;
+    if (gated) gdgate[(long long)b * ldg + j] = (float)sgd;
   }
+  if (threadIdx.x == 0) ticket[b] = 0;
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // lnShapes are (B, T, D) for the layernorm and gated-residual tests, the
-// last large enough for a parallel CPU loop.
-var lnShapes = []struct{ B, T, D int }{{1, 1, 1}, {1, 1, 4}, {2, 7, 5}, {3, 4, 64}, {2, 3, 130}, {4, 64, 72}}
+// last large enough for a parallel CPU loop; the last two have several row
+// blocks per sample in the CUDA backward (4 of 16 rows; 3 of 13, 13 and 11).
+var lnShapes = []struct{ B, T, D int }{{1, 1, 1}, {1, 1, 4}, {2, 7, 5}, {3, 4, 64}, {2, 3, 130}, {2, 37, 40}, {4, 64, 72}}
 
 // lnRows returns x [N, D] whose rows have means in [-3, 3] and standard
 // deviations in [0.1, 3] (so a one-pass variance loses digits), and one

@@ -20,10 +20,12 @@ cfm-path-coefficient@kernels/cfm.cu@s/da = (float)(-(1.0 - s));/da = (float)(-(1
 colsum-off-by-one@kernels/reduce.cu@0,/for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS)/s//for (int r = r0 + threadIdx.y; r < r1 - 1; r += COL_GROUPS)/@TestConformanceFP32/BiasGrad
 colsum-multi-ticket@kernels/reduce.cu@s/last = atomicAdd(tk, 1u) == (unsigned)(nb - 1);/last = atomicAdd(tk, 1u) == (unsigned)(nb - 2);/@TestConformanceFP32/MultiBiasGrad
 residual-ln-no-bias@kernels/layernorm.cu@s/float v = res\[i\] + bias\[j\];/float v = res[i];/@TestConformanceFP32/ResidualLayerNormMod
-ln-mod-gated-gate@kernels/layernorm.cu@s/      gdy\[i\] = g \* d;/      gdy[i] = d;/@TestConformanceFP32/LayerNormModBackwardGated
+ln-mod-gated-gate@kernels/layernorm.cu@s/        gdy\[i\] = gt \* gd;/        gdy[i] = gd;/@TestConformanceFP32/LayerNormModBackwardGated
+ln-bwd-ticket@kernels/layernorm.cu@s/last = atomicAdd(&ticket\[b\], 1u) == (unsigned)(nb - 1);/last = atomicAdd(\&ticket[b], 1u) == (unsigned)(nb - 2);/@TestConformanceFP32/LayerNormModBackward
+ln-bwd-missing-syncthreads@kernels/layernorm.cu@/^  __syncthreads();  \/\/ the block's dx rows/d@TestConformanceFP32/LayerNormModBackwardGated
 tc-dq-delta-row@kernels/attention_tc.cu@s/    if (i == r) dl = s;/    if (i == (r ^ 1)) dl = s;/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
 missing-syncthreads-attention@kernels/attention.cu@0,/^    __syncthreads();$/s///@TestConformanceFP32/Attention
-missing-syncthreads-colreduce@kernels/common.cuh@/__shared__ double sh\[COL_GROUPS\]\[32\];/,/__syncthreads();/{/__syncthreads();/d}@TestConformanceFP32/(BiasGrad|AddRowsGrad|LayerNormModBackward)
+missing-syncthreads-colreduce@kernels/common.cuh@/__shared__ double sh\[COL_GROUPS\]\[32\];/,/__syncthreads();/{/__syncthreads();/d}@TestConformanceFP32/(BiasGrad|AddRowsGrad)
 warp-max-half@kernels/common.cuh@s/for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/for (int o = 8; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/@TestConformanceFP32/(Attention|SoftmaxCrossEntropy|LayerNorm)
 dopri5-growth-after-reject@kernels/solver.cu@s/if (w\[D5_REJLAST\] != 0.0f) fac = d5_min(fac, 1.0);/if (w[D5_REJLAST] != 0.0f) fac = d5_min(fac, 2.0);/@TestConformanceFP32/Dopri5Controller
 attention-tc-key-mask@kernels/attention_tc.cu@s/if (s0 + c0 + c < T) sum += expf(/if (s0 + c0 + c <= T) sum += expf(/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
