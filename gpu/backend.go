@@ -50,9 +50,9 @@ type Backend struct {
 	name       string
 	stage      unsafe.Pointer // stageFloats floats of host staging for Upload and Download
 	part       devptr         // redMaxBlocks float64 partial sums
+	redTicket  devptr         // the reductions' ticket (uint32, zero between launches)
 	scalar     devptr         // one float32 (scalar reductions)
 	errw       devptr         // the device error word (uint32)
-	coef       *Buf           // path coefficients, 4 per sample (grown)
 	delta      *Buf           // attention backward: dout . out per row (grown)
 	colPart    *Buf           // column sums: float64 partials per row block (grown)
 	colTicket  *Buf           // column sums: one ticket (uint32) per 32-column strip (grown, zeroed)
@@ -130,13 +130,15 @@ func New(o Options) (*Backend, error) {
 	for _, a := range []struct {
 		p     *devptr
 		bytes int64
-	}{{&be.part, redMaxBlocks * 8}, {&be.scalar, 4}, {&be.errw, 4}} {
+	}{{&be.part, redMaxBlocks * 8}, {&be.redTicket, 4}, {&be.scalar, 4}, {&be.errw, 4}} {
 		if *a.p, err = drv.malloc(a.bytes); err != nil {
 			return fail("cuMemAlloc(%d): %v", a.bytes, err)
 		}
 	}
-	if err := drv.memsetD32(be.errw, 0, 1); err != nil {
-		return fail("cuMemsetD32: %v", err)
+	for _, p := range []devptr{be.errw, be.redTicket} {
+		if err := drv.memsetD32(p, 0, 1); err != nil {
+			return fail("cuMemsetD32: %v", err)
+		}
 	}
 	return be, nil
 }
@@ -163,12 +165,12 @@ func (be *Backend) lookupKernels() error {
 
 // release frees what New acquired (best effort; used on failure and by Close).
 func (be *Backend) release() error {
-	for _, p := range []devptr{be.part, be.scalar, be.errw} {
+	for _, p := range []devptr{be.part, be.redTicket, be.scalar, be.errw} {
 		if p != 0 {
 			be.drv.free(p)
 		}
 	}
-	for _, b := range []*Buf{be.coef, be.delta, be.ot, be.colPart, be.colTicket} {
+	for _, b := range []*Buf{be.delta, be.ot, be.colPart, be.colTicket} {
 		if b != nil && b.p != 0 {
 			be.drv.free(b.p)
 		}
@@ -176,7 +178,7 @@ func (be *Backend) release() error {
 	for _, b := range be.colTables {
 		be.drv.free(b.p)
 	}
-	be.part, be.scalar, be.errw, be.coef, be.delta, be.ot, be.colPart, be.colTicket = 0, 0, 0, nil, nil, nil, nil, nil
+	be.part, be.redTicket, be.scalar, be.errw, be.delta, be.ot, be.colPart, be.colTicket = 0, 0, 0, 0, nil, nil, nil, nil
 	be.colTables = nil
 	if be.stage != nil {
 		be.drv.hostFree(be.stage)
@@ -501,9 +503,14 @@ func red(n int) (dim, dim) {
 	return d1(max(blocks(n, redThreads, redMaxBlocks), 1)), d1(redThreads)
 }
 
-// finish adds the partials of a reduction launched with grid g: see finish_sum in kernels/reduce.cu.
-func (be *Backend) finish(g dim, out devptr, div, mul float64, mode int) {
-	be.launch("finish_sum", d1(1), d1(32), 0, be.part, g.x, out, div, mul, mode)
+// reduce launches the reduction kernel name (grid g, block t), which finishes
+// itself (red_finish in kernels/common.cuh: the last block adds the
+// partials in be.part in order, ticket be.redTicket): its first arguments
+// are the reduction's (be.part, be.redTicket, out, div, mul, mode), args
+// follow. One launch. The caller holds enter.
+func (be *Backend) reduce(name string, g, t dim, out devptr, div, mul float64, mode int, args ...any) {
+	need(g.x <= redMaxBlocks, "%s: %d blocks, want at most %d partials", name, g.x, redMaxBlocks)
+	be.launch(name, g, t, 0, append([]any{be.part, be.redTicket, out, div, mul, mode}, args...)...)
 }
 
 // readScalar downloads be.scalar (waits for queued work).

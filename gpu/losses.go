@@ -10,20 +10,19 @@ import "github.com/latentflow/latentflow/compute"
 // compute/cpu/gaussian.go.
 
 // MSELoss sets dpred = 2 (pred - target) / n and adds mean((pred - target)^2)
-// to loss[0] (kernels mse_loss, finish_sum).
+// to loss[0] (kernel mse_loss, one launch).
 func (be *Backend) MSELoss(loss, dpred, pred, target compute.Buffer) {
 	ls, dp, pr, tg := be.buf(loss), be.buf(dpred), be.buf(pred), be.buf(target)
 	need(ls.n >= 1 && pr.n > 0 && tg.n == pr.n && dp.n == pr.n, "MSELoss shapes")
 	be.enter()
 	defer be.leave()
 	g, t := red(pr.n)
-	be.launch("mse_loss", g, t, 0, be.part, dp.p, pr.p, tg.p, pr.n)
-	be.finish(g, ls.p, float64(pr.n), 1, 2)
+	be.reduce("mse_loss", g, t, ls.p, float64(pr.n), 1, 2, dp.p, pr.p, tg.p, pr.n)
 }
 
 // SoftmaxCrossEntropy sets dlogits = (softmax - onehot(label)) / B and adds the
-// mean cross-entropy to loss[0] (kernels softmax_ce, one warp per row, and
-// finish_sum). A label that is not an integer in [0, K) has no class: it adds
+// mean cross-entropy to loss[0] (kernel softmax_ce, one warp per row, one
+// launch). A label that is not an integer in [0, K) has no class: it adds
 // 0 to the loss and has an all-zero onehot, as on the CPU (see the package
 // compute documentation); it is not an error and Sync reports nothing.
 func (be *Backend) SoftmaxCrossEntropy(loss, dlogits, logits, labels compute.Buffer, K int) {
@@ -34,12 +33,11 @@ func (be *Backend) SoftmaxCrossEntropy(loss, dlogits, logits, labels compute.Buf
 	defer be.leave()
 	const warps = 8
 	g := d1(min((B+warps-1)/warps, redMaxBlocks))
-	be.launch("softmax_ce", g, d1(32*warps), 0, be.part, dl.p, lg.p, lb.p, B, K)
-	be.finish(g, ls.p, float64(B), 1, 2)
+	be.reduce("softmax_ce", g, d1(32*warps), ls.p, float64(B), 1, 2, dl.p, lg.p, lb.p, B, K)
 }
 
 // GaussianSample sets z = mu + exp(lv/2) eps and adds the weighted KL term to
-// kl[0] (kernels gaussian_sample, finish_sum).
+// kl[0] (kernel gaussian_sample, one launch).
 func (be *Backend) GaussianSample(z, kl, h, eps compute.Buffer, L int, w float32) {
 	zb, kb, hb, eb := be.buf(z), be.buf(kl), be.buf(h), be.buf(eps)
 	need(L > 0 && kb.n >= 1 && hb.n%(2*L) == 0, "GaussianSample shapes (L=%d)", L)
@@ -51,8 +49,7 @@ func (be *Backend) GaussianSample(z, kl, h, eps compute.Buffer, L int, w float32
 	be.enter()
 	defer be.leave()
 	g, t := red(N * L)
-	be.launch("gaussian_sample", g, t, 0, be.part, zb.p, hb.p, eb.p, N, L)
-	be.finish(g, kb.p, float64(2*N), float64(w), 2)
+	be.reduce("gaussian_sample", g, t, kb.p, float64(2*N), float64(w), 2, zb.p, hb.p, eb.p, N, L)
 }
 
 // GaussianSampleBackward sets dh (overwritten) to the gradient of <dz, z> plus

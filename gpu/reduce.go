@@ -19,13 +19,12 @@ func (be *Backend) Sum(x compute.Buffer) float32 { return be.sum(x, 0) }
 // SumSquares returns sum_i x_i^2. Matches cpu Backend.SumSquares.
 func (be *Backend) SumSquares(x compute.Buffer) float32 { return be.sum(x, 1) }
 
-func (be *Backend) sum(x compute.Buffer, mode int) float32 {
+func (be *Backend) sum(x compute.Buffer, sq int) float32 {
 	b := be.buf(x)
 	be.enter()
 	defer be.leave()
 	g, t := red(b.n)
-	be.launch("reduce_sum", g, t, 0, be.part, b.p, b.n, mode)
-	be.finish(g, be.scalar, 1, 1, 0)
+	be.reduce("reduce_sum", g, t, be.scalar, 1, 1, 0, b.p, b.n, sq)
 	return be.readScalar()
 }
 
@@ -37,14 +36,13 @@ func (be *Backend) ErrNorm(e, y0, y1 compute.Buffer, rtol, atol float32) float32
 	be.enter()
 	defer be.leave()
 	g, t := red(eb.n)
-	be.launch("reduce_errnorm", g, t, 0, be.part, eb.p, a.p, b.p, eb.n, rtol, atol)
-	be.finish(g, be.scalar, float64(max(eb.n, 1)), 1, 1)
+	be.reduce("reduce_errnorm", g, t, be.scalar, float64(max(eb.n, 1)), 1, 1, eb.p, a.p, b.p, eb.n, rtol, atol)
 	return be.readScalar()
 }
 
 // GradClipScale writes the clipping factor, the norm and the sticky
-// divergence flag of g into scale[0:3] without a host read: reduce_sum
-// (mode 1, float64 partials) then clip_scale on one thread. Matches cpu
+// divergence flag of g into scale[0:3] without a host read, in one launch:
+// reduce_sum of the squares, finished in mode 3 (red_value). Matches cpu
 // Backend.GradClipScale (same formula; the partials are summed in another
 // fixed order, so the norm may differ from the CPU's in the last bits).
 func (be *Backend) GradClipScale(scale, g compute.Buffer, maxNorm float32) {
@@ -53,8 +51,7 @@ func (be *Backend) GradClipScale(scale, g compute.Buffer, maxNorm float32) {
 	be.enter()
 	defer be.leave()
 	gr, t := red(gb.n)
-	be.launch("reduce_sum", gr, t, 0, be.part, gb.p, gb.n, 1)
-	be.launch("clip_scale", d1(1), d1(32), 0, be.part, gr.x, sc.p, maxNorm)
+	be.reduce("reduce_sum", gr, t, sc.p, 1, float64(maxNorm), 3, gb.p, gb.n, 1)
 }
 
 // Column sums over row blocks (kernel colsum).

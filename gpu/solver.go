@@ -36,7 +36,7 @@ func (be *Backend) dopri5State(st compute.Buffer, op string) *Buf {
 }
 
 // Dopri5Norm writes ErrNorm(e, y0, y1) into word slot of st: reduce_errnorm
-// then finish_sum into the word, with nothing read back. Matches cpu
+// finished into the word (one launch), with nothing read back. Matches cpu
 // Backend.Dopri5Norm up to the order of the float64 partial sums (as ErrNorm).
 func (be *Backend) Dopri5Norm(st compute.Buffer, slot int, e, y0, y1 compute.Buffer, rtol, atol float32) {
 	sb := be.dopri5State(st, "Dopri5Norm")
@@ -46,8 +46,7 @@ func (be *Backend) Dopri5Norm(st compute.Buffer, slot int, e, y0, y1 compute.Buf
 	be.enter()
 	defer be.leave()
 	g, t := red(eb.n)
-	be.launch("reduce_errnorm", g, t, 0, be.part, eb.p, a.p, b.p, eb.n, rtol, atol)
-	be.finish(g, sb.p+devptr(4*slot), float64(max(eb.n, 1)), 1, 1)
+	be.reduce("reduce_errnorm", g, t, sb.p+devptr(4*slot), float64(max(eb.n, 1)), 1, 1, eb.p, a.p, b.p, eb.n, rtol, atol)
 }
 
 // Dopri5Control runs a controller operation on one thread (kernel

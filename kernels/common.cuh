@@ -18,6 +18,8 @@
 // bounds their grid (the Go side allocates that many double partials).
 #define RED_THREADS 256
 #define RED_MAX_BLOCKS 1024
+// RED_PARAMS are the first parameters of every reduction kernel (red_finish).
+#define RED_PARAMS double *part, unsigned int *ticket, float *out, double div, double mul, int mode
 
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
@@ -47,6 +49,58 @@ __device__ __forceinline__ double block_sum_d(double v) {
   v = (int)threadIdx.x < nw ? part[threadIdx.x] : 0.0;
   if (w == 0) v = warp_sum_d(v);
   return v;
+}
+
+// Two-pass reductions in one launch. A reduction kernel's first six
+// parameters are (part, ticket, out, div, mul, mode); every thread of each
+// block calls red_finish once at its end with the block's sum s (in thread
+// 0, block_sum_d's), which stores it in part[blockIdx.x]; the last block to
+// finish (a ticket, taken after a fence) adds the gridDim.x partials in
+// order on one thread, applies red_value, and resets the ticket to 0 for the
+// next launch. Which block is last does not change the order: the result
+// depends on the grid only (the Go side's red). part holds RED_MAX_BLOCKS
+// doubles and ticket one word, shared by the reductions, one at a time on the
+// stream (gpu/backend.go reduce).
+
+// red_value writes the finished sum: v = sum / div * mul, then mode 0:
+// out[0] = v; 1: out[0] = sqrt(v); 2: out[0] += v (a loss); 3: the gradient
+// clipping factor of Backend.GradClipScale (compute/cpu nn.go) with mul the
+// max norm and n = sqrt(sum): out[0] = 1 if mul <= 0 or n <= mul, else mul /
+// n; out[1] = n; out[2] = 1 if n is NaN or Inf (sticky: else unchanged).
+__device__ __forceinline__ void red_value(double sum, float* out, double div, double mul, int mode) {
+  if (mode == 3) {
+    const double n = sqrt(sum);
+    out[0] = (mul <= 0.0 || n <= mul) ? 1.0f : (float)(mul / n);
+    out[1] = (float)n;
+    if (isnan(n) || isinf(n)) out[2] = 1.0f;
+    return;
+  }
+  const double v = sum / div * mul;
+  if (mode == 0) out[0] = (float)v;
+  else if (mode == 1) out[0] = (float)sqrt(v);
+  else out[0] += (float)v;
+}
+
+__device__ __forceinline__ void red_finish(double s, double* part, unsigned int* ticket, float* out, double div,
+                                           double mul, int mode) {
+  __shared__ int last;
+  if (gridDim.x == 1) {
+    if (threadIdx.x == 0) red_value(0.0 + s, out, div, mul, mode);
+    return;
+  }
+  if (threadIdx.x == 0) {
+    part[blockIdx.x] = s;
+    __threadfence();  // the partial is visible before the ticket
+    last = atomicAdd(ticket, 1u) == gridDim.x - 1;
+  }
+  __syncthreads();
+  if (!last || threadIdx.x != 0) return;
+  __threadfence();
+  const volatile double* p = part;
+  double t = 0;
+  for (int b = 0; b < (int)gridDim.x; b++) t += p[b];
+  red_value(t, out, div, mul, mode);
+  *ticket = 0;
 }
 
 // sigmoidf32 is 1/(1+e^-x) in float32 (expf is accurate to 2 ulp; the CPU

@@ -1,25 +1,26 @@
 // reduce.cu: the scalar reductions Sum, SumSquares and ErrNorm (compute/cpu
-// cpu.go: Backend.Sum, Backend.SumSquares, Backend.ErrNorm) and the loss
-// finish step. Each is two deterministic passes: reduce_* writes one double
-// partial per block (grid-stride, float64 accumulation as on the CPU), then
-// finish_sum adds the partials in order on one thread and writes or adds the
-// result. Go wrappers: gpu/reduce.go.
+// cpu.go: Backend.Sum, Backend.SumSquares, Backend.ErrNorm), the gradient
+// clipping factor (GradClipScale) and the column sums. Each scalar reduction
+// is one launch of two deterministic passes: a float64 partial per block
+// (grid-stride, float64 accumulation as on the CPU), added in order by the
+// last block to finish (red_finish, common.cuh). Go wrappers: gpu/reduce.go.
 #include "common.cuh"
 
-// reduce_sum: part[blockIdx.x] = sum of x[i] (mode 0) or x[i]^2 (mode 1) over the block's cells.
-extern "C" __global__ void reduce_sum(double* part, const float* x, int n, int mode) {
+// reduce_sum: the sum of x[i] (sq 0) or x[i]^2 (sq 1), finished by
+// red_finish (Sum, SumSquares: mode 0; GradClipScale: sq 1, mode 3).
+extern "C" __global__ void reduce_sum(RED_PARAMS, const float* x, int n, int sq) {
   double s = 0;
   GRID_LOOP(i, n) {
     double v = (double)x[i];
-    s += mode ? v * v : v;
+    s += sq ? v * v : v;
   }
   s = block_sum_d(s);
-  if (threadIdx.x == 0) part[blockIdx.x] = s;
+  red_finish(s, part, ticket, out, div, mul, mode);
 }
 
-// reduce_errnorm: part[blockIdx.x] = sum (e_i / (atol + rtol max(|y0_i|, |y1_i|)))^2 (Backend.ErrNorm).
-extern "C" __global__ void reduce_errnorm(double* part, const float* e, const float* y0, const float* y1,
-                                          int n, float rtol, float atol) {
+// reduce_errnorm: sum (e_i / (atol + rtol max(|y0_i|, |y1_i|)))^2 (Backend.ErrNorm), finished by red_finish.
+extern "C" __global__ void reduce_errnorm(RED_PARAMS, const float* e, const float* y0, const float* y1, int n,
+                                          float rtol, float atol) {
   double s = 0;
   GRID_LOOP(i, n) {
     double sc = (double)atol + (double)rtol * fmax(fabs((double)y0[i]), fabs((double)y1[i]));
@@ -27,19 +28,7 @@ extern "C" __global__ void reduce_errnorm(double* part, const float* e, const fl
     s += r * r;
   }
   s = block_sum_d(s);
-  if (threadIdx.x == 0) part[blockIdx.x] = s;
-}
-
-// finish_sum: s = (sum_b part[b]) / div * mul, summed in order; then
-// mode 0: out[0] = s;  mode 1: out[0] = sqrt(s);  mode 2: out[0] += s (a loss).
-extern "C" __global__ void finish_sum(const double* part, int nparts, float* out, double div, double mul, int mode) {
-  if (blockIdx.x != 0 || threadIdx.x != 0) return;
-  double s = 0;
-  for (int b = 0; b < nparts; b++) s += part[b];
-  s = s / div * mul;
-  if (mode == 0) out[0] = (float)s;
-  else if (mode == 1) out[0] = (float)sqrt(s);
-  else out[0] += (float)s;
+  red_finish(s, part, ticket, out, div, mul, mode);
 }
 
 // colsum: y[j] += sum_r x[r, j] for x (N, X) in two deterministic passes
@@ -140,19 +129,3 @@ extern "C" __global__ void colsum_multi(const long long* table, int njobs, doubl
 
 // The other column sums (AddRowsGrad, the modulation gradients, dgate) use
 // one block column per strip, see rows.cu, layernorm.cu and residual.cu.
-
-// clip_scale: the finish of Backend.GradClipScale (compute/cpu nn.go) after
-// reduce_sum (mode 1) wrote the partial sums of squares: on one thread, the
-// partials added in order, n = sqrt(sum) in double, then
-//   scale[0] = 1 if maxnorm <= 0 or n <= maxnorm, else (float)(maxnorm / n),
-//   scale[1] = (float)n,  scale[2] = 1 if n is NaN or Inf (sticky; else unchanged).
-// Nothing is read back: AdamWStepDev reads scale[0] on the device.
-extern "C" __global__ void clip_scale(const double* part, int nparts, float* scale, float maxnorm) {
-  if (blockIdx.x != 0 || threadIdx.x != 0) return;
-  double s = 0;
-  for (int b = 0; b < nparts; b++) s += part[b];
-  const double n = sqrt(s);
-  scale[0] = (maxnorm <= 0.0f || n <= (double)maxnorm) ? 1.0f : (float)((double)maxnorm / n);
-  scale[1] = (float)n;
-  if (isnan(n) || isinf(n)) scale[2] = 1.0f;
-}

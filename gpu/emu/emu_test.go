@@ -138,9 +138,9 @@ func TestTable(t *testing.T) {
 		"logit_normal":  "piUUuff",
 		"uniform_index": "piiUUu",
 		"attn_fwd":      "pppiiif",
-		"finish_sum":    "pipddi",
+		"reduce_sum":    "pppddipii",
 		"lincomb":       "ppii" + "ffffffff" + "pppppppp",
-		"softmax_ce":    "ppppii",
+		"softmax_ce":    "pppddipppii",
 		"gemm_scale_c":  "piiiiif",
 		"t_args":        "piufdlUp",
 	} {

@@ -71,24 +71,32 @@ func TestPhiloxFills(t *testing.T) {
 	}
 }
 
-// reduce_sum + finish_sum (the two-pass reduction, block_sum_d's static
-// __shared__ and its warp shuffles) against a float64 sum.
+// reduce_sum finished in the same launch (red_finish: block_sum_d's static
+// __shared__ and its warp shuffles, the partials added by the last block,
+// the ticket) against a float64 sum: twice, so the ticket must have been
+// reset, and with one block.
 func TestReduceSum(t *testing.T) {
 	withOrder(t, func(t *testing.T) {
-		const n, blocks = 100003, 37
+		const n = 100003
 		v := make([]float32, n)
 		var want float64
 		for i := range v {
 			v[i] = float32(math.Sin(float64(i)))
 			want += float64(v[i]) * float64(v[i])
 		}
-		x, part, out := alloc(t, n), alloc(t, 2*blocks), alloc(t, 1)
+		x, part, ticket, out := alloc(t, n), alloc(t, 2*37), alloc(t, 1), alloc(t, 1)
 		upload(t, x, v)
-		mustRun(t, "reduce_sum", d1(blocks), d1(256), 0, P(part), P(x), I(n), I(1))
-		mustRun(t, "finish_sum", d1(1), d1(32), 0, P(part), I(blocks), P(out), D(1), D(1), I(1))
-		got := download[float32](t, out, 1)[0]
-		if w := float32(math.Sqrt(want)); math.Abs(float64(got-w)) > 1e-6*float64(w) {
-			t.Fatalf("sqrt(sum x^2) = %g, want %g", got, w)
+		upload(t, ticket, []uint32{0})
+		for _, blocks := range []int{37, 37, 1} {
+			upload(t, out, []float32{-1})
+			mustRun(t, "reduce_sum", d1(blocks), d1(256), 0, P(part), P(ticket), P(out), D(1), D(1), I(1), P(x), I(n), I(1))
+			got := download[float32](t, out, 1)[0]
+			if w := float32(math.Sqrt(want)); math.Abs(float64(got-w)) > 1e-6*float64(w) {
+				t.Fatalf("%d blocks: sqrt(sum x^2) = %g, want %g", blocks, got, w)
+			}
+			if tk := download[uint32](t, ticket, 1)[0]; tk != 0 {
+				t.Fatalf("%d blocks: the ticket is %d after the launch, want 0", blocks, tk)
+			}
 		}
 	})
 }

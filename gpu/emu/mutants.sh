@@ -18,6 +18,9 @@ layernorm-eps@kernels/layernorm.cu@s#double rs = 1.0 / sqrt(warp_sum_d(v2) / (do
 adamw-bias-correction@kernels/common.cuh@0,/(mi \/ bc1)/s//(mi \/ bc2)/@TestConformanceFP32/AdamWStep
 cfm-path-coefficient@kernels/cfm.cu@s/da = (float)(-(1.0 - s));/da = (float)(-(1.0 + s));/@TestConformanceFP32/CFM
 colsum-off-by-one@kernels/reduce.cu@0,/for (int r = r0 + threadIdx.y; r < r1; r += COL_GROUPS)/s//for (int r = r0 + threadIdx.y; r < r1 - 1; r += COL_GROUPS)/@TestConformanceFP32/BiasGrad
+red-finish-ticket@kernels/common.cuh@s/last = atomicAdd(ticket, 1u) == gridDim.x - 1;/last = atomicAdd(ticket, 1u) == gridDim.x - 2;/@TestConformanceFP32/(SumSquares|CFM|GradClipScale)
+red-finish-clip@kernels/common.cuh@s/out\[0\] = (mul <= 0.0 || n <= mul) ? 1.0f : (float)(mul \/ n);/out[0] = (mul <= 0.0 || n <= mul) ? 1.0f : (float)(mul \/ n \/ n);/@TestConformanceFP32/GradClipScale
+cfm-loss-coef@kernels/cfm.cu@s/float e = pred\[i\] - (da \* x0\[i\] + db \* x1\[i\]);/float e = pred[i] - (a * x0[i] + db * x1[i]);/@TestConformanceFP32/CFM
 colsum-multi-ticket@kernels/reduce.cu@s/last = atomicAdd(tk, 1u) == (unsigned)(nb - 1);/last = atomicAdd(tk, 1u) == (unsigned)(nb - 2);/@TestConformanceFP32/MultiBiasGrad
 residual-ln-no-bias@kernels/layernorm.cu@s/float v = res\[i\] + bias\[j\];/float v = res[i];/@TestConformanceFP32/ResidualLayerNormMod
 ln-mod-gated-gate@kernels/layernorm.cu@s/        gdy\[i\] = gt \* gd;/        gdy[i] = gd;/@TestConformanceFP32/LayerNormModBackwardGated
