@@ -187,6 +187,9 @@ type Backend interface {
 	BiasGelu(y, x, bias Buffer)
 	// SiLU sets y = x * sigmoid(x).
 	SiLU(y, x Buffer)
+	// BiasSiLU sets x[r, j] += bias[j] (kept: the backward pass reads it) and
+	// y = silu(x) for x [N, len(bias)]: AddBias then SiLU, in one pass.
+	BiasSiLU(y, x, bias Buffer)
 	// SiLUBackward sets dx = dy * silu'(x) (overwritten); dx may alias dy.
 	SiLUBackward(dx, dy, x Buffer)
 

@@ -46,6 +46,17 @@ func (be *Backend) SiLU(y, x compute.Buffer) {
 	be.act("silu", xb.n, yb.p, xb.p)
 }
 
+// BiasSiLU sets x += bias and y = silu(x) (kernel bias_silu: add_bias and
+// silu in one launch). Matches cpu Backend.BiasSiLU.
+func (be *Backend) BiasSiLU(y, x, bias compute.Buffer) {
+	yb, xb, bb := be.buf(y), be.buf(x), be.buf(bias)
+	need(yb.n == xb.n && bb.n > 0 && xb.n%bb.n == 0, "BiasSiLU lengths %d, %d, bias %d", yb.n, xb.n, bb.n)
+	be.enter()
+	defer be.leave()
+	g, t := elem(xb.n)
+	be.launch("bias_silu", g, t, 0, yb.p, xb.p, bb.p, xb.n, bb.n)
+}
+
 // SiLUBackward sets dx = dy silu'(x) (kernel silu_bwd). Matches cpu Backend.SiLUBackward.
 func (be *Backend) SiLUBackward(dx, dy, x compute.Buffer) {
 	dxb, dyb, xb := be.buf(dx), be.buf(dy), be.buf(x)

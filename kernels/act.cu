@@ -40,6 +40,16 @@ extern "C" __global__ void silu(float* y, const float* x, int n) {
   }
 }
 
+// bias_silu: x[i] += bias[i % X] (written back), y = silu(x): add_bias and
+// silu in one pass, with their roundings.
+extern "C" __global__ void bias_silu(float* y, float* x, const float* bias, int n, int X) {
+  GRID_LOOP(i, n) {
+    float v = x[i] + bias[i % X];
+    x[i] = v;
+    y[i] = v * sigmoidf32(v);
+  }
+}
+
 // silu_bwd: dx = dy s (1 + x (1-s)), s = sigmoid(x); dx may alias dy.
 extern "C" __global__ void silu_bwd(float* dx, const float* dy, const float* x, int n) {
   GRID_LOOP(i, n) {

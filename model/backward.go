@@ -96,9 +96,10 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 			blockGrads(be, g.Stack.FC2, s.fc2, s.gel, true, N, gs, L))
 	}
 
-	// tokens: h0 = x W_inp^T + b + pos
+	// tokens: h0 = x W_inp^T + b + pos; dpos[t] = sum_b dh[b, t] is the
+	// bias gradient of dh seen as (B, T D) rows (AddRowsGrad's sums)
 	linearGrads(nil, g.Inp, a.dh, x, w.Inp, N)
-	be.AddRowsGrad(g.Pos, a.dh, T)
+	bias = append(bias, compute.BiasGradJob{DBias: g.Pos, DY: a.dh, K: 1, W: T * D, Stride: T * D})
 
 	// conditioning
 	be.SiLUBackward(a.dc, a.dcs, a.c)

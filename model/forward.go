@@ -209,19 +209,24 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 	w := m.views(be, params)
 
 	// conditioning c (B, D)
+	// (each bias added with the SiLU after it, BiasSiLU, where nothing comes
+	// between them)
 	be.TimestepEmbedding(a.temb, t, c.TembDim, c.TimeScale)
-	linearForward(be, a.c1, a.temb, w.T1, B)
-	be.SiLU(a.c1s, a.c1)
-	linearForward(be, a.c, a.c1s, w.T2, B)
+	gemmForward(be, a.c1, a.temb, w.T1, B)
+	be.BiasSiLU(a.c1s, a.c1, w.T1.B)
 	if c.NumClasses > 0 {
 		if y == nil || y.Len() != B {
 			panic("model: class-conditional Forward needs labels y of length B")
 		}
+		linearForward(be, a.c, a.c1s, w.T2, B)
 		be.Copy(a.labels, y)
 		be.GatherRows(a.dc, w.YEmb, a.labels, D) // dc is free scratch during the forward pass
 		be.Axpy(1, a.dc, a.c)
+		be.SiLU(a.cs, a.c)
+	} else {
+		gemmForward(be, a.c, a.c1s, w.T2, B)
+		be.BiasSiLU(a.cs, a.c, w.T2.B)
 	}
-	be.SiLU(a.cs, a.c)
 
 	// tokens (N, D)
 	h := a.hL

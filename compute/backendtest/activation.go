@@ -126,6 +126,19 @@ func TestSiLUBackward(t *testing.T, b compute.Backend, o Options) {
 // y = gelu_tanh(x) of the new x (error scale: refGelu's, plus |gelu'| times
 // the rounding of x + bias).
 func TestBiasGelu(t *testing.T, b compute.Backend, o Options) {
+	testBiasAct(t, b, o, b.BiasGelu, refGelu, refGeluGrad)
+}
+
+// TestBiasSiLU checks BiasSiLU as TestBiasGelu checks BiasGelu (refSiLU,
+// refSiLUGrad).
+func TestBiasSiLU(t *testing.T, b compute.Backend, o Options) {
+	testBiasAct(t, b, o, b.BiasSiLU, refSiLU, refSiLUGrad)
+}
+
+// testBiasAct checks op(y, x, bias): x += bias (error scale |x| + |bias|)
+// and y = f(x) of the new x (error scale: ref's, plus |f'| times the
+// rounding of x + bias).
+func testBiasAct(t *testing.T, b compute.Backend, o Options, op func(y, x, bias compute.Buffer), ref, refGrad func(float64) (float64, float64)) {
 	s := newSuite(t, b, o)
 	for _, sh := range []struct{ N, X int }{{1, 1}, {1, 7}, {5, 3}, {9, 64}, {300, 129}} {
 		s.run(t, shape("N=%d,X=%d", sh.N, sh.X), func(t *testing.T) {
@@ -136,11 +149,11 @@ func TestBiasGelu(t *testing.T, b compute.Backend, o Options) {
 			ex, ey := x.expect(), y.expect()
 			refAddRows(ex.v, ex.mag, bias.f64(), 1)
 			for i, v := range ex.v {
-				g, m := refGelu(v)
-				d, _ := refGeluGrad(v)
+				g, m := ref(v)
+				d, _ := refGrad(v)
 				ey.v[i], ey.mag[i] = g, m+abs(d)*ex.mag[i]
 			}
-			b.BiasGelu(y.buf, x.buf, bias.buf)
+			op(y.buf, x.buf, bias.buf)
 			x.check(t, ex, s.o.ElemTol)
 			y.check(t, ey, s.o.ElemTol)
 			bias.unchanged(t)

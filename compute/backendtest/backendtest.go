@@ -166,6 +166,7 @@ var All = []struct {
 	{"Gelu", TestGelu},
 	{"GeluBackward", TestGeluBackward},
 	{"BiasGelu", TestBiasGelu},
+	{"BiasSiLU", TestBiasSiLU},
 	{"SiLU", TestSiLU},
 	{"SiLUBackward", TestSiLUBackward},
 	{"GatedResidual", TestGatedResidual},

@@ -302,6 +302,16 @@ func (be *Backend) SiLU(y, x compute.Buffer) {
 	})
 }
 
+// BiasSiLU sets x += bias and y = silu(x): AddBias then SiLU (the
+// conditioning's (B, D) rows: the composition itself).
+func (be *Backend) BiasSiLU(y, x, bias compute.Buffer) {
+	xs, bs, ys := Data(x), Data(bias), Data(y)
+	W := len(bs)
+	need(W > 0 && len(xs)%W == 0 && len(ys) == len(xs), "BiasSiLU shapes: x %d, y %d, bias %d", len(xs), len(ys), W)
+	be.AddBias(x, bias)
+	be.SiLU(y, x)
+}
+
 // SiLUBackward sets dx = dy (s + x s (1 - s)), s = sigmoid(x).
 func (be *Backend) SiLUBackward(dx, dy, x compute.Buffer) {
 	dxs, dys, xs := Data(dx), Data(dy), Data(x)

@@ -14,7 +14,7 @@ import (
 // blocks run without fibers); every other kernel needs fibers. A change of
 // the kernels that moves one across is a change of this list.
 var wantSyncFree = []string{
-	"add_bias", "add_rows", "adamw", "adamw_dev", "axpy", "bias_gated_residual", "bias_gelu", "cfm_interp", "drop_labels", "ema",
+	"add_bias", "add_rows", "adamw", "adamw_dev", "axpy", "bias_gated_residual", "bias_gelu", "bias_silu", "cfm_interp", "drop_labels", "ema",
 	"fill_normal", "fill_uniform", "gated_residual", "gather_rows", "gaussian_sample_bwd",
 	"gelu", "gelu_bwd", "gemm_scale_c", "lincomb", "logit_normal", "scale", "scatter_add_rows",
 	"silu", "silu_bwd", "timestep_embedding", "uniform_index",
