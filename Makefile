@@ -1,5 +1,5 @@
 # latentflow: make build (CPU, pure Go) | make test | make bench
-#             make test-emu (the GPU tests on the emulated device; part of make test)
+#             make test-emu (the GPU tests and the kernel bench checks on the emulated device; part of make test)
 #             make kernels (nvcc -> committed PTX) | make gpu | make test-gpu (CUDA hosts)
 GO      ?= go
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -49,14 +49,26 @@ func (be *Backend) LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rs
 	gdyb, gdgb, gb, gyb := be.buf(gdy), be.buf(gdgate), be.buf(gate), be.buf(gy)
 	N := B * T
 	need(gdyb.n == N*D && gyb.n == N*D && gb.n >= (B-1)*ldg+D && gdgb.n >= (B-1)*ldg+D, "LayerNormModBackwardGated: gated residual shapes")
-	be.lnBackward("LayerNormModBackwardGated", dx, dshift, dscale, dy, x, mean, rstd, scale, ld, &lnGated{gdyb, gdgb, gb, gyb, ldg}, B, T, D)
+	be.lnBackward("LayerNormModBackwardGated", 0, dx, dshift, dscale, dy, x, mean, rstd, scale, ld, &lnGated{gdyb, gdgb, gb, gyb, ldg}, B, T, D)
+}
+
+// LayerNormModBackwardGatedRows is LayerNormModBackwardGated with R rows of
+// a sample per ln_bwd block (1 <= R; LayerNormModBackwardGated picks R with
+// lnRows): the kernel bench times the row-block size with it.
+func (be *Backend) LayerNormModBackwardGatedRows(R int, dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int,
+	gdy, gdgate, gate, gy compute.Buffer, ldg, B, T, D int) {
+	need(R >= 1, "LayerNormModBackwardGatedRows: R = %d, want >= 1", R)
+	gdyb, gdgb, gb, gyb := be.buf(gdy), be.buf(gdgate), be.buf(gate), be.buf(gy)
+	N := B * T
+	need(gdyb.n == N*D && gyb.n == N*D && gb.n >= (B-1)*ldg+D && gdgb.n >= (B-1)*ldg+D, "LayerNormModBackwardGatedRows: gated residual shapes")
+	be.lnBackward("LayerNormModBackwardGatedRows", R, dx, dshift, dscale, dy, x, mean, rstd, scale, ld, &lnGated{gdyb, gdgb, gb, gyb, ldg}, B, T, D)
 }
 
 // LayerNormModBackward: dx += the gradient through the normalisation,
 // dshift and dscale overwritten with the per-sample sums (kernel ln_bwd,
 // one launch, deterministic). Matches cpu Backend.LayerNormModBackward.
 func (be *Backend) LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld, B, T, D int) {
-	be.lnBackward("LayerNormModBackward", dx, dshift, dscale, dy, x, mean, rstd, scale, ld, nil, B, T, D)
+	be.lnBackward("LayerNormModBackward", 0, dx, dshift, dscale, dy, x, mean, rstd, scale, ld, nil, B, T, D)
 }
 
 // lnGated are the gated residual branch's buffers of LayerNormModBackwardGated.
@@ -80,9 +92,10 @@ func lnRows(B, T int) (R, nb int) {
 	return R, (T + R - 1) / R
 }
 
-// lnBackward launches ln_bwd (g nil: not gated), its float64 partials and
-// tickets in the column sums' scratch (colScratch).
-func (be *Backend) lnBackward(op string, dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int, g *lnGated, B, T, D int) {
+// lnBackward launches ln_bwd (g nil: not gated) with R rows per block (0:
+// lnRows' choice), its float64 partials and tickets in the column sums'
+// scratch (colScratch).
+func (be *Backend) lnBackward(op string, R int, dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int, g *lnGated, B, T, D int) {
 	dxb, dsh, dsc, dyb, xb, mb, rb, sc := be.buf(dx), be.buf(dshift), be.buf(dscale), be.buf(dy), be.buf(x), be.buf(mean), be.buf(rstd), be.buf(scale)
 	N := B * T
 	need(xb.n == N*D && dyb.n == N*D && dxb.n == N*D && mb.n == N && rb.n == N, "%s shapes (B=%d T=%d D=%d)", op, B, T, D)
@@ -90,7 +103,12 @@ func (be *Backend) lnBackward(op string, dx, dshift, dscale, dy, x, mean, rstd, 
 	if N == 0 {
 		return
 	}
-	R, nb := lnRows(B, T)
+	nb := 0
+	if R == 0 {
+		R, nb = lnRows(B, T)
+	} else {
+		nb = (T + R - 1) / R
+	}
 	need(nb <= math.MaxUint16, "%s: %d row blocks per sample exceed the CUDA grid's y limit", op, nb)
 	gated, nk := 0, 2
 	var gdy, gdg, gate, gy devptr

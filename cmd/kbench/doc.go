@@ -10,8 +10,10 @@
 // Families and variants:
 //   - attention_fwd, attention_bwd: attention.cu's scalar kernels (fp32
 //     math) and attention_tc.cu's tensor-core kernels (tf32, bf16);
-//   - colsum (BiasGrad): colsum_part + colsum_add with R rows per block
-//     for R in 64 ... 4096 and BiasGrad's own choice.
+//   - colsum (BiasGrad): colsum with R rows per block for R in 64 ... 4096
+//     and BiasGrad's own choice;
+//   - ln_bwd (LayerNormModBackwardGated): ln_bwd with R rows of a sample per
+//     block for R in 8 ... min(T, 256) and its own choice.
 //
 // One JSON line per variant: family, variant, shape, max_err (the largest
 // |got - ref| over max |ref|), tol, ok and, on a GPU, ms. Exit status 1 when

@@ -27,8 +27,10 @@ func main() { cli.Exit("kbench", run(os.Args[1:])) }
 // tensor-core attention rounds its operands to TF32 (2^-11 relative) or bf16
 // (2^-8) and errs by a few of those units relative to the largest output;
 // the column sums add float64 partials in another order, then round to
-// float32 (one ulp at most).
-var tols = map[string]float64{"fp32": 1e-4, "tf32": 4e-3, "bf16": 3e-2, "colsum": 2e-7}
+// float32 (one ulp at most); the layer norm backward's rows repeat the CPU's
+// float32 arithmetic on float64 sums rounded once (a few ulp of the row's
+// scale, after cancellation), its column sums are the colsum case.
+var tols = map[string]float64{"fp32": 1e-4, "tf32": 4e-3, "bf16": 3e-2, "colsum": 2e-7, "ln_bwd": 1e-5}
 
 // result is one JSON line.
 type result struct {
@@ -91,17 +93,23 @@ func run(args []string) error {
 	// attention (B 64, T 256, H 12, D 768) and its BiasGrad sizes (N = B T
 	// rows of the output projection, the MLP and the final layer), or small
 	// ones for the emulated device.
+	// Layer norm backward (B, T, D): gpu-m's and gpu-s's blocks.
 	attn := [][4]int{{64, 256, 12, 768}, {512, 16, 4, 256}}
 	cols := [][2]int{{64 * 256, 768}, {64 * 256, 3072}, {64 * 256, 4}}
+	lns := [][3]int{{64, 256, 768}, {256, 16, 128}}
 	if *size == "s" {
 		attn = [][4]int{{2, 33, 2, 128}, {2, 16, 4, 256}}
 		cols = [][2]int{{1000, 45}, {4096, 4}}
+		lns = [][3]int{{3, 70, 40}, {16, 16, 128}}
 	}
 	for _, s := range attn {
 		b.attention(s[0], s[1], s[2], s[3])
 	}
 	for _, s := range cols {
 		b.colsum(s[0], s[1])
+	}
+	for _, s := range lns {
+		b.lnBackward(s[0], s[1], s[2])
 	}
 	if b.failed > 0 {
 		return fmt.Errorf("%d variants failed their check", b.failed)
@@ -259,4 +267,76 @@ func (b *bench) colsum(N, X int) {
 	g.Free(gy)
 	c.Free(cd)
 	c.Free(cy)
+}
+
+// lnBackward checks (and times) LayerNormModBackwardGated (kernel ln_bwd:
+// rows, then the modulation and gate sums over row blocks) across the rows
+// per block R, and with its own choice, against the CPU: dx, dshift,
+// dscale, gdy and gdgate, the worst of the five.
+func (b *bench) lnBackward(B, T, D int) {
+	if !b.only.MatchString("ln_bwd") {
+		return
+	}
+	shape := fmt.Sprintf("B=%d,T=%d,D=%d", B, T, D)
+	r := rand.New(rand.NewPCG(uint64(B*T), uint64(D)))
+	N, ld := B*T, 6*D // the modulation's row stride, as in the model
+	x, dy, gy, dx0 := randn(r, N*D, 1), randn(r, N*D, 1), randn(r, N*D, 1), randn(r, N*D, 1)
+	mod := randn(r, B*ld, 0.5)
+	c := b.ref
+	// mean and rstd of x from the CPU forward (y is scratch)
+	cx, cmod := upload(c, x), upload(c, mod)
+	cy, cm, cr := c.Alloc(N*D), c.Alloc(N), c.Alloc(N)
+	view := func(be compute.Backend, m compute.Buffer, k int) compute.Buffer { return be.Slice(m, k*D, (B-1)*ld+D) }
+	c.LayerNormMod(cy, cm, cr, cx, view(c, cmod, 0), view(c, cmod, 1), ld, B, T, D, 1e-6)
+	mean, rstd := download(c, cm, N), download(c, cr, N)
+	// every output starts as NaN but dx, which accumulates
+	nan := make([]float32, B*ld)
+	for i := range nan {
+		nan[i] = float32(math.NaN())
+	}
+	cdx, cdy, cgy, cd := upload(c, dx0), upload(c, dy), upload(c, gy), upload(c, nan)
+	cgdy := c.Alloc(N * D)
+	c.LayerNormModBackwardGated(cdx, view(c, cd, 0), view(c, cd, 1), cdy, cx, cm, cr, view(c, cmod, 1), ld,
+		cgdy, view(c, cd, 2), view(c, cmod, 2), cgy, ld, B, T, D)
+	wdx, wgdy, wd := download(c, cdx, N*D), download(c, cgdy, N*D), download(c, cd, B*ld)
+	g := b.gpus[gpu.MathTF32]
+	gx, gmod, gm, gr, gdy, ggy := upload(g, x), upload(g, mod), upload(g, mean), upload(g, rstd), upload(g, dy), upload(g, gy)
+	gdx, gd, ggdy := g.Alloc(N*D), g.Alloc(B*ld), g.Alloc(N*D)
+	// the sums of the three modulation columns written: shift, scale, gate
+	sums := func(v []float32) []float32 {
+		var s []float32
+		for bb := range B {
+			s = append(s, v[bb*ld:bb*ld+3*D]...)
+		}
+		return s
+	}
+	check := func(variant string, R int) {
+		f := func() {
+			if R == 0 {
+				g.LayerNormModBackwardGated(gdx, view(g, gd, 0), view(g, gd, 1), gdy, gx, gm, gr, view(g, gmod, 1), ld,
+					ggdy, view(g, gd, 2), view(g, gmod, 2), ggy, ld, B, T, D)
+			} else {
+				g.LayerNormModBackwardGatedRows(R, gdx, view(g, gd, 0), view(g, gd, 1), gdy, gx, gm, gr, view(g, gmod, 1), ld,
+					ggdy, view(g, gd, 2), view(g, gmod, 2), ggy, ld, B, T, D)
+			}
+		}
+		g.Upload(gdx, dx0)
+		g.Upload(gd, nan)
+		f()
+		e := max(maxErr(download(g, gdx, N*D), wdx), maxErr(download(g, ggdy, N*D), wgdy),
+			maxErr(sums(download(g, gd, B*ld)), sums(wd)))
+		ms := b.time(g, f) // (dx accumulates: the timing only)
+		b.emit(result{Family: "ln_bwd", Variant: variant, Shape: shape, MaxErr: e, Tol: tols["ln_bwd"],
+			OK: e <= tols["ln_bwd"], Ms: ms})
+	}
+	for R := 8; R < 2*T && R <= 256; R *= 2 {
+		check(fmt.Sprintf("R=%d", min(R, T)), min(R, T))
+	}
+	check("default", 0)
+	for _, x := range []compute.Buffer{gx, gmod, gm, gr, gdy, ggy, gdx, gd, ggdy} {
+		g.Free(x)
+	}
+	for _, x := range []compute.Buffer{cx, cmod, cy, cm, cr, cdx, cdy, cgy, cd, cgdy} {
+		c.Free(x)
+	}
 }

@@ -5,9 +5,12 @@
 #      checkerboard at CI size, the regression tests, the emulator's own tests);
 #   2. the conformance suite, the training steps and the capture tests again
 #      with every block's threads in reverse order, so a missing
-#      __syncthreads changes a result.
+#      __syncthreads changes a result;
+#   3. the kernel bench's checks (cmd/kbench: every variant of attention,
+#      colsum and ln_bwd against the CPU; the emulated device does not time).
 # Prints the failures, the largest error of each op, how many tests ran and
-# how long each pass took. Full logs: emu-test.log, emu-test-reverse.log.
+# how long each pass took. Full logs: emu-test.log, emu-test-reverse.log,
+# emu-kbench.log.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 GO=${GO:-go}
@@ -18,6 +21,8 @@ t1=$(date +%s)
 LATENTFLOW_EMU_ORDER=reverse $GO test -tags cudaemu -count=1 -v -timeout 25m \
   -run 'Conformance|TrainStep|Capture|ScatterAddRows' ./gpu/ > emu-test-reverse.log 2>&1 || rc=$?
 t2=$(date +%s)
+$GO run -tags cudaemu ./cmd/kbench > emu-kbench.log 2>&1 || { rc=1; echo "kbench: a variant failed its check (emu-kbench.log):"; grep -v '"ok":true' emu-kbench.log | head -5; }
+echo "kernel bench on the emulated device: $(grep -c '"ok":true' emu-kbench.log) variants checked ok"
 grep -hE '^(--- FAIL|FAIL|ok |panic)' emu-test.log emu-test-reverse.log
 grep -h 'largest error' emu-test.log | sed 's/^ *backendtest.go:[0-9]*: //'
 count() { grep -c -- "$1" "$2"; }
