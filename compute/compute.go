@@ -173,10 +173,13 @@ type Backend interface {
 	// per token as (q | k | v), each as H heads of Dh = D/H:
 	//   out[b,t,h*Dh:(h+1)*Dh] = sum_s softmax_s(q_t . k_s / sqrt(Dh)) v_s,
 	// out [B, T, D]; lse [B, H, T] receives the log-sum-exp of each softmax row.
-	Attention(out, lse, qkv Buffer, B, T, H, D int)
-	// AttentionBackward sets dqkv [B, T, 3D] (overwritten) from dout, the inputs and
-	// the saved out and lse.
-	AttentionBackward(dqkv, dout, qkv, out, lse Buffer, B, T, H, D int)
+	// bias [3D] (the QKV layer's; nil for none) is added to every row of qkv
+	// as it is read, as AddBias(qkv, bias) would add it; qkv is not changed.
+	Attention(out, lse, qkv, bias Buffer, B, T, H, D int)
+	// AttentionBackward sets dqkv [B, T, 3D] (overwritten) from dout, the inputs
+	// (qkv and bias as Attention read them) and the saved out and lse; dqkv is
+	// also the gradient of the bias-added qkv.
+	AttentionBackward(dqkv, dout, qkv, bias, out, lse Buffer, B, T, H, D int)
 
 	// Gelu sets y = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 	Gelu(y, x Buffer)

@@ -32,14 +32,16 @@ func attnCheck(op string, H, D, T, rows int) (Dh int) {
 	return Dh
 }
 
-// Attention is non-causal multi-head self-attention over qkv [B, T, 3D]; out
-// [B, T, D], lse [B, H, T] (kernel attn_fwd: online softmax over key tiles of
+// Attention is non-causal multi-head self-attention over qkv [B, T, 3D] plus
+// bias [3D] (or nil), added as the rows are read; out [B, T, D], lse [B, H,
+// T] (kernel attn_fwd: online softmax over key tiles of
 // 32, 16 query rows per block; in the TF32 and bf16 math modes the
 // tensor-core kernels of attention_tc.go). Matches cpu Backend.Attention.
-func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
-	ob, lb, qb := be.buf(out), be.buf(lse), be.buf(qkv)
+func (be *Backend) Attention(out, lse, qkv, bias compute.Buffer, B, T, H, D int) {
+	ob, lb, qb, bb := be.buf(out), be.buf(lse), be.buf(qkv), be.buf(bias)
 	Dh := attnCheck("Attention", H, D, T, fwdRows)
 	need(qb.n == B*T*3*D && ob.n == B*T*D && lb.n == B*H*T, "Attention shapes (B=%d T=%d H=%d D=%d)", B, T, H, D)
+	need(bb == nil || bb.n == 3*D, "Attention: bias of %d, want 3D = %d", bb.len(), 3*D)
 	if B*T == 0 {
 		return
 	}
@@ -47,11 +49,11 @@ func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 	be.enter()
 	defer be.leave()
 	if be.useTC() {
-		be.attentionTC(ob, lb, qb, B, T, H, D, Dh)
+		be.attentionTC(ob, lb, qb, bb.ptr(), B, T, H, D, Dh)
 		return
 	}
 	be.launch("attn_fwd", dim{B * H, (T + fwdRows - 1) / fwdRows, 1}, d1(attThreads), (fwdRows+2*attTile)*S*4,
-		ob.p, lb.p, qb.p, T, H, D, float32(1/math.Sqrt(float64(Dh))))
+		ob.p, lb.p, qb.p, bb.ptr(), T, H, D, float32(1/math.Sqrt(float64(Dh))))
 }
 
 // AttentionBackward sets dqkv [B, T, 3D] (overwritten) from dout, qkv, out and
@@ -60,11 +62,12 @@ func (be *Backend) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 // each recomputing the probabilities from lse; no atomics (in the TF32 and
 // bf16 math modes the tensor-core kernels of attention_tc.go, whose dq
 // kernel computes delta itself). Matches cpu Backend.AttentionBackward.
-func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B, T, H, D int) {
-	dq, do, qb, ob, lb := be.buf(dqkv), be.buf(dout), be.buf(qkv), be.buf(out), be.buf(lse)
+func (be *Backend) AttentionBackward(dqkv, dout, qkv, bias, out, lse compute.Buffer, B, T, H, D int) {
+	dq, do, qb, bb, ob, lb := be.buf(dqkv), be.buf(dout), be.buf(qkv), be.buf(bias), be.buf(out), be.buf(lse)
 	Dh := attnCheck("AttentionBackward", H, D, T, min(dqRows, kvRows))
 	need(qb.n == B*T*3*D && dq.n == B*T*3*D && ob.n == B*T*D && do.n == B*T*D && lb.n == B*H*T,
 		"AttentionBackward shapes (B=%d T=%d H=%d D=%d)", B, T, H, D)
+	need(bb == nil || bb.n == 3*D, "AttentionBackward: bias of %d, want 3D = %d", bb.len(), 3*D)
 	if B*T == 0 {
 		return
 	}
@@ -74,13 +77,13 @@ func (be *Backend) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B
 	defer be.leave()
 	delta := be.scratch(&be.delta, B*H*T)
 	if be.useTC() {
-		be.attentionBackwardTC(dq, do, qb, ob, lb, delta, B, T, H, D, Dh)
+		be.attentionBackwardTC(dq, do, qb, bb.ptr(), ob, lb, delta, B, T, H, D, Dh)
 		return
 	}
 	rows := B * T * H
 	be.launch("attn_delta", d1((rows+3)/4), d1(attThreads), 0, delta.p, do.p, ob.p, B, T, H, D)
 	be.launch("attn_bwd_dq", dim{B * H, (T + dqRows - 1) / dqRows, 1}, d1(attThreads), (2*dqRows+2*attTile)*S*4,
-		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
+		dq.p, do.p, qb.p, bb.ptr(), lb.p, delta.p, T, H, D, scale)
 	be.launch("attn_bwd_dkdv", dim{B * H, (T + kvRows - 1) / kvRows, 1}, d1(attThreads), ((2*kvRows+2*attTile)*S+2*attTile)*4,
-		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
+		dq.p, do.p, qb.p, bb.ptr(), lb.p, delta.p, T, H, D, scale)
 }

@@ -93,22 +93,22 @@ func (be *Backend) useTC() bool {
 
 // attentionTC is Attention on tensor cores (kernel attn_tc_fwd_*: two passes
 // over the keys, 64 query rows per block). The caller checked the shapes.
-func (be *Backend) attentionTC(ob, lb, qb *Buf, B, T, H, D, Dh int) {
+func (be *Backend) attentionTC(ob, lb, qb *Buf, bias devptr, B, T, H, D, Dh int) {
 	dp := tcWidth(Dh)
 	be.launch(tcKernel("fwd", be.math, dp), dim{B * H, (T + tcRows - 1) / tcRows, 1}, d1(attThreads),
-		tcShared("fwd", be.math, dp), ob.p, lb.p, qb.p, T, H, D, float32(1/math.Sqrt(float64(Dh))))
+		tcShared("fwd", be.math, dp), ob.p, lb.p, qb.p, bias, T, H, D, float32(1/math.Sqrt(float64(Dh))))
 }
 
 // attentionBackwardTC is AttentionBackward on tensor cores: attn_tc_dq_* (by
 // query blocks; it computes delta = dout . out as attn_delta does, and
 // writes it) and attn_tc_dkdv_* (by key blocks, reading delta), each
 // recomputing the probabilities from lse; no atomics.
-func (be *Backend) attentionBackwardTC(dq, do, qb, ob, lb, delta *Buf, B, T, H, D, Dh int) {
+func (be *Backend) attentionBackwardTC(dq, do, qb *Buf, bias devptr, ob, lb, delta *Buf, B, T, H, D, Dh int) {
 	dp := tcWidth(Dh)
 	scale := float32(1 / math.Sqrt(float64(Dh)))
 	grid := dim{B * H, (T + tcRows - 1) / tcRows, 1}
 	be.launch(tcKernel("dq", be.math, dp), grid, d1(attThreads), tcShared("dq", be.math, dp),
-		dq.p, do.p, qb.p, ob.p, lb.p, delta.p, T, H, D, scale)
+		dq.p, do.p, qb.p, bias, ob.p, lb.p, delta.p, T, H, D, scale)
 	be.launch(tcKernel("dkdv", be.math, dp), grid, d1(attThreads), tcShared("dkdv", be.math, dp),
-		dq.p, do.p, qb.p, lb.p, delta.p, T, H, D, scale)
+		dq.p, do.p, qb.p, bias, lb.p, delta.p, T, H, D, scale)
 }

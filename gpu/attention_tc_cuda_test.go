@@ -42,7 +42,9 @@ var (
 
 // TestAttentionTC checks the tensor-core Attention and AttentionBackward
 // (TF32 and bf16 math modes) against the CPU backend, on qkv with standard
-// deviation 1.5 (scores up to ~10) and dout with 1.
+// deviation 1.5 (scores up to ~10) and dout with 1; at T 7 and 33 the GPU
+// reads qkv plus a bias (std 0.5) and the CPU the float32 sums, AddBias's
+// (the fused read equals the composition).
 func TestAttentionTC(t *testing.T) {
 	ref := cpu.New(1)
 	for _, m := range []gpu.Math{gpu.MathTF32, gpu.MathBF16} {
@@ -60,16 +62,24 @@ func TestAttentionTC(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(T), uint64(Dh)))
 					qkv := randn(r, B*T*3*D, 1.5)
 					dout := randn(r, B*T*D, 1)
+					in, bias := qkv, []float32(nil) // what attention reads; the GPU's bias
+					if T == 7 || T == 33 {
+						bias = randn(r, 3*D, 0.5)
+						in = append([]float32(nil), qkv...)
+						for i := range in {
+							in[i] += bias[i%(3*D)]
+						}
+					}
 					out, lse := make([]float32, B*T*D), make([]float32, B*H*T)
-					runAttention(ref, out, lse, qkv, B, T, H, D)
+					runAttention(ref, out, lse, in, nil, B, T, H, D)
 					dqkv := make([]float32, B*T*3*D)
-					runAttentionBackward(ref, dqkv, dout, qkv, out, lse, B, T, H, D)
-					omag, lmag, dmag := attnScales(qkv, dout, lse, B, T, H, D)
+					runAttentionBackward(ref, dqkv, dout, in, nil, out, lse, B, T, H, D)
+					omag, lmag, dmag := attnScales(in, dout, lse, B, T, H, D)
 
 					gout, glse := make([]float32, len(out)), make([]float32, len(lse))
-					runAttention(g, gout, glse, qkv, B, T, H, D)
+					runAttention(g, gout, glse, qkv, bias, B, T, H, D)
 					gd := make([]float32, len(dqkv))
-					runAttentionBackward(g, gd, dout, qkv, out, lse, B, T, H, D)
+					runAttentionBackward(g, gd, dout, qkv, bias, out, lse, B, T, H, D)
 					for _, c := range []struct {
 						name      string
 						got, want []float32
@@ -90,25 +100,37 @@ func TestAttentionTC(t *testing.T) {
 	}
 }
 
-// runAttention runs b.Attention on host data.
-func runAttention(b compute.Backend, out, lse, qkv []float32, B, T, H, D int) {
-	qb, ob, lb := upload(b, qkv), b.Alloc(len(out)), b.Alloc(len(lse))
-	b.Attention(ob, lb, qb, B, T, H, D)
+// runAttention runs b.Attention on host data (bias nil: none).
+func runAttention(b compute.Backend, out, lse, qkv, bias []float32, B, T, H, D int) {
+	qb, bb, ob, lb := upload(b, qkv), uploadOpt(b, bias), b.Alloc(len(out)), b.Alloc(len(lse))
+	b.Attention(ob, lb, qb, bb, B, T, H, D)
 	b.Download(out, ob)
 	b.Download(lse, lb)
-	for _, x := range []compute.Buffer{qb, ob, lb} {
-		b.Free(x)
+	for _, x := range []compute.Buffer{qb, bb, ob, lb} {
+		if x != nil {
+			b.Free(x)
+		}
 	}
 }
 
-// runAttentionBackward runs b.AttentionBackward on host data.
-func runAttentionBackward(b compute.Backend, dqkv, dout, qkv, out, lse []float32, B, T, H, D int) {
-	db, gb, qb, ob, lb := b.Alloc(len(dqkv)), upload(b, dout), upload(b, qkv), upload(b, out), upload(b, lse)
-	b.AttentionBackward(db, gb, qb, ob, lb, B, T, H, D)
+// runAttentionBackward runs b.AttentionBackward on host data (bias nil: none).
+func runAttentionBackward(b compute.Backend, dqkv, dout, qkv, bias, out, lse []float32, B, T, H, D int) {
+	db, gb, qb, bb, ob, lb := b.Alloc(len(dqkv)), upload(b, dout), upload(b, qkv), uploadOpt(b, bias), upload(b, out), upload(b, lse)
+	b.AttentionBackward(db, gb, qb, bb, ob, lb, B, T, H, D)
 	b.Download(dqkv, db)
-	for _, x := range []compute.Buffer{db, gb, qb, ob, lb} {
-		b.Free(x)
+	for _, x := range []compute.Buffer{db, gb, qb, bb, ob, lb} {
+		if x != nil {
+			b.Free(x)
+		}
 	}
+}
+
+// uploadOpt is upload for an optional operand: nil for no data.
+func uploadOpt(b compute.Backend, v []float32) compute.Buffer {
+	if v == nil {
+		return nil
+	}
+	return upload(b, v)
 }
 
 func upload(b compute.Backend, v []float32) compute.Buffer {

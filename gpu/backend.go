@@ -88,6 +88,22 @@ type Buf struct {
 // Len returns the number of elements.
 func (b *Buf) Len() int { return b.n }
 
+// ptr is b's device pointer, 0 for a nil b (an optional operand).
+func (b *Buf) ptr() devptr {
+	if b == nil {
+		return 0
+	}
+	return b.p
+}
+
+// len is b's length, 0 for a nil b.
+func (b *Buf) len() int {
+	if b == nil {
+		return 0
+	}
+	return b.n
+}
+
 func openCUDA() (compute.Backend, error) {
 	m := MathTF32
 	switch os.Getenv("LATENTFLOW_GEMM") {

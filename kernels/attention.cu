@@ -4,7 +4,10 @@
 // only in registers and shared memory, never in global memory.
 //
 // B = batch, T = tokens, H = heads, D = model width, Dh = D/H <= ATT_MAXDH.
-// qkv [B, T, 3D] holds per token (q | k | v), head h at columns h*Dh.
+// qkv [B, T, 3D] holds per token (q | k | v), head h at columns h*Dh; bias
+// [3D] (or null) is added to every row as it is read (the QKV layer's bias,
+// AddBias's float32 sum, so the kernels see what AddBias then attention
+// would: qkv itself stays without it).
 // Shared tiles store rows at the odd stride S = Dh | 1, so 32 lanes reading
 // 32 different rows at one column hit 32 different banks.
 //
@@ -21,12 +24,18 @@
 #define KV_RPW 2             // key rows per warp in attn_bwd_dkdv
 
 // load_rows copies rows [r0, r0+rows) of one head's part (column offset col)
-// into a shared tile of stride S, zero-filling rows at or beyond T.
-__device__ __forceinline__ void load_rows(float* dst, const float* base, long long ld, int col, int r0, int rows,
-                                          int T, int Dh, int S) {
+// into a shared tile of stride S, zero-filling rows at or beyond T; hb (the
+// head's bias at its q column 0, or null) adds hb[col + d] to column d.
+__device__ __forceinline__ void load_rows(float* dst, const float* base, const float* hb, long long ld, int col,
+                                          int r0, int rows, int T, int Dh, int S) {
   for (int e = threadIdx.x; e < rows * Dh; e += blockDim.x) {
     int r = e / Dh, d = e % Dh, t = r0 + r;
-    dst[r * S + d] = t < T ? base[(long long)t * ld + col + d] : 0.0f;
+    float v = 0.0f;
+    if (t < T) {
+      v = base[(long long)t * ld + col + d];
+      if (hb) v += hb[col + d];
+    }
+    dst[r * S + d] = v;
   }
 }
 
@@ -53,7 +62,8 @@ __device__ __forceinline__ void acc_rows(float acc[4], float w, const float* row
 
 // attn_fwd: grid (B*H, ceil(T / (ATT_WARPS*FWD_RPW))), block 128, dynamic shared memory
 // (16 + 2*32) * S floats. Online softmax over key tiles; lse[b,h,t] = m + log(l).
-extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
+extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D,
+                                    float scale) {
   extern __shared__ float sm[];
   const int Dh = D / H, S = Dh | 1, BQ = ATT_WARPS * FWD_RPW;
   float* sq = sm;                // [BQ][S]
@@ -63,7 +73,8 @@ extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, in
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
-  load_rows(sq, base, ld, 0, t0, BQ, T, Dh, S);
+  const float* hb = bias ? bias + h * Dh : nullptr;
+  load_rows(sq, base, hb, ld, 0, t0, BQ, T, Dh, S);
 
   float m[FWD_RPW], l[FWD_RPW], acc[FWD_RPW][4];
 #pragma unroll
@@ -75,8 +86,8 @@ extern "C" __global__ void attn_fwd(float* out, float* lse, const float* qkv, in
   }
   for (int s0 = 0; s0 < T; s0 += ATT_TILE) {
     __syncthreads();  // the previous tile is consumed (and sq is loaded)
-    load_rows(sk, base, ld, D, s0, ATT_TILE, T, Dh, S);
-    load_rows(sv, base, ld, 2 * D, s0, ATT_TILE, T, Dh, S);
+    load_rows(sk, base, hb, ld, D, s0, ATT_TILE, T, Dh, S);
+    load_rows(sv, base, hb, ld, 2 * D, s0, ATT_TILE, T, Dh, S);
     __syncthreads();
     const bool valid = s0 + lane < T;
     const int nk = min(ATT_TILE, T - s0);
@@ -129,8 +140,8 @@ extern "C" __global__ void attn_delta(float* delta, const float* dout, const flo
 // attn_bwd_dq: dq_t = scale sum_s p_ts (dout_t . v_s - delta_t) k_s, p_ts = exp(scale q_t.k_s - lse_t);
 // writes the q part of dqkv. grid (B*H, ceil(T / (ATT_WARPS*DQ_RPW))), block 128,
 // dynamic shared memory (2*8 + 2*32) * S floats.
-extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const float* qkv, const float* lse,
-                                       const float* delta, int T, int H, int D, float scale) {
+extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const float* qkv, const float* bias,
+                                       const float* lse, const float* delta, int T, int H, int D, float scale) {
   extern __shared__ float sm[];
   const int Dh = D / H, S = Dh | 1, BQ = ATT_WARPS * DQ_RPW;
   float* sq = sm;                 // [BQ][S]
@@ -141,8 +152,9 @@ extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const flo
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
-  load_rows(sq, base, ld, 0, t0, BQ, T, Dh, S);
-  load_rows(sdo, dout + (long long)b * T * D + h * Dh, D, 0, t0, BQ, T, Dh, S);
+  const float* hb = bias ? bias + h * Dh : nullptr;
+  load_rows(sq, base, hb, ld, 0, t0, BQ, T, Dh, S);
+  load_rows(sdo, dout + (long long)b * T * D + h * Dh, nullptr, D, 0, t0, BQ, T, Dh, S);
   float L[DQ_RPW], dl[DQ_RPW], acc[DQ_RPW][4];
 #pragma unroll
   for (int i = 0; i < DQ_RPW; i++) {
@@ -154,8 +166,8 @@ extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const flo
   }
   for (int s0 = 0; s0 < T; s0 += ATT_TILE) {
     __syncthreads();
-    load_rows(sk, base, ld, D, s0, ATT_TILE, T, Dh, S);
-    load_rows(sv, base, ld, 2 * D, s0, ATT_TILE, T, Dh, S);
+    load_rows(sk, base, hb, ld, D, s0, ATT_TILE, T, Dh, S);
+    load_rows(sv, base, hb, ld, 2 * D, s0, ATT_TILE, T, Dh, S);
     __syncthreads();
     const bool valid = s0 + lane < T;
     const int nk = min(ATT_TILE, T - s0);
@@ -188,8 +200,8 @@ extern "C" __global__ void attn_bwd_dq(float* dqkv, const float* dout, const flo
 // dk_s = scale sum_t p_ts (dout_t . v_s - delta_t) q_t; writes the k and v parts of dqkv.
 // grid (B*H, ceil(T / (ATT_WARPS*KV_RPW))), block 128, dynamic shared memory
 // (2*8 + 2*32) * S + 2*32 floats.
-extern "C" __global__ void attn_bwd_dkdv(float* dqkv, const float* dout, const float* qkv, const float* lse,
-                                         const float* delta, int T, int H, int D, float scale) {
+extern "C" __global__ void attn_bwd_dkdv(float* dqkv, const float* dout, const float* qkv, const float* bias,
+                                         const float* lse, const float* delta, int T, int H, int D, float scale) {
   extern __shared__ float sm[];
   const int Dh = D / H, S = Dh | 1, BK = ATT_WARPS * KV_RPW;
   float* sk = sm;                   // [BK][S]
@@ -202,9 +214,10 @@ extern "C" __global__ void attn_bwd_dkdv(float* dqkv, const float* dout, const f
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
+  const float* hb = bias ? bias + h * Dh : nullptr;
   const float* dbase = dout + (long long)b * T * D + h * Dh;
-  load_rows(sk, base, ld, D, k0, BK, T, Dh, S);
-  load_rows(sv, base, ld, 2 * D, k0, BK, T, Dh, S);
+  load_rows(sk, base, hb, ld, D, k0, BK, T, Dh, S);
+  load_rows(sv, base, hb, ld, 2 * D, k0, BK, T, Dh, S);
   float dk[KV_RPW][4], dv[KV_RPW][4];
 #pragma unroll
   for (int i = 0; i < KV_RPW; i++)
@@ -212,8 +225,8 @@ extern "C" __global__ void attn_bwd_dkdv(float* dqkv, const float* dout, const f
     for (int c = 0; c < 4; c++) dk[i][c] = dv[i][c] = 0.0f;
   for (int q0 = 0; q0 < T; q0 += ATT_TILE) {
     __syncthreads();
-    load_rows(sq, base, ld, 0, q0, ATT_TILE, T, Dh, S);
-    load_rows(sdo, dbase, D, 0, q0, ATT_TILE, T, Dh, S);
+    load_rows(sq, base, hb, ld, 0, q0, ATT_TILE, T, Dh, S);
+    load_rows(sdo, dbase, nullptr, D, 0, q0, ATT_TILE, T, Dh, S);
     if (threadIdx.x < ATT_TILE) {
       int t = q0 + threadIdx.x;
       sl[threadIdx.x] = t < T ? lse[(long long)bh * T + t] : 0.0f;

@@ -65,13 +65,18 @@ struct TC_BF16 {
 // tc_load copies rows [r0, r0+rows) of one head's part (base points at its
 // column 0 of token 0, ld the token stride) into an operand tile of stride
 // DP + 8, converted, with zeros for rows at or beyond T and columns at or
-// beyond Dh.
+// beyond Dh; bias (the part's bias at its column 0, or null) is added first
+// (attention.cu's rule: AddBias's float32 sum, then the conversion).
 template <class P, int DP>
-__device__ __forceinline__ void tc_load(typename P::elem* dst, const float* base, long long ld, int r0, int rows,
-                                        int T, int Dh) {
+__device__ __forceinline__ void tc_load(typename P::elem* dst, const float* base, const float* bias, long long ld,
+                                        int r0, int rows, int T, int Dh) {
   for (int e = threadIdx.x; e < rows * DP; e += blockDim.x) {
     int r = e / DP, d = e % DP, t = r0 + r;
-    float v = t < T && d < Dh ? base[(long long)t * ld + d] : 0.0f;
+    float v = 0.0f;
+    if (t < T && d < Dh) {
+      v = base[(long long)t * ld + d];
+      if (bias) v += bias[d];
+    }
     dst[r * (DP + 8) + d] = P::cvt(v);
   }
 }
@@ -139,7 +144,7 @@ __device__ __forceinline__ void tc_write(float* dst, long long ld, float* s, con
 
 // tc_fwd: grid (B*H, ceil(T/64)), block 128.
 template <class P, int DP>
-__device__ __forceinline__ void tc_fwd(float* out, float* lse, const float* qkv, int T, int H, int D, float scale,
+__device__ __forceinline__ void tc_fwd(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale,
                                        unsigned char* smem) {
   using namespace nvcuda;
   typedef typename P::elem E;
@@ -155,19 +160,22 @@ __device__ __forceinline__ void tc_fwd(float* out, float* lse, const float* qkv,
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
+  const float* bq = bias ? bias + h * Dh : nullptr;  // the head's q, k and v biases (or null)
+  const float* bk = bias ? bq + D : nullptr;
+  const float* bv = bias ? bq + 2 * D : nullptr;
   const bool active = t0 + 16 * warp < T;  // the warp has a row below T
   float* ws = sS + 16 * warp * TC_LDS;     // the warp's score rows
   E* wp = sP + 16 * warp * ldp;
   const E* wq = sQ + 16 * warp * LD;
   const int r = lane >> 1, c0 = (lane & 1) * 16;  // the lane's row and first column of the tile
-  tc_load<P, DP>(sQ, base, ld, t0, TC_ROWS, T, Dh);
+  tc_load<P, DP>(sQ, base, bq, ld, t0, TC_ROWS, T, Dh);
 
   // Pass 1: the row maximum m and sum l of exp(score - m), a lane over its
   // half row, then the two halves combined.
   float m = -INFINITY, l = 0.0f;
   for (int s0 = 0; s0 < T; s0 += TC_TILE) {
     __syncthreads();  // the previous tile is consumed (and sQ is loaded)
-    tc_load<P, DP>(sK, base + D, ld, s0, TC_TILE, T, Dh);
+    tc_load<P, DP>(sK, base + D, bk, ld, s0, TC_TILE, T, Dh);
     __syncthreads();
     if (!active) continue;
     tc_scores<P, DP>(ws, wq, sK);
@@ -204,8 +212,8 @@ __device__ __forceinline__ void tc_fwd(float* out, float* lse, const float* qkv,
   const float L = sL[16 * warp + r];
   for (int s0 = 0; s0 < T; s0 += TC_TILE) {
     __syncthreads();
-    tc_load<P, DP>(sK, base + D, ld, s0, TC_TILE, T, Dh);
-    tc_load<P, DP>(sV, base + 2 * D, ld, s0, TC_TILE, T, Dh);
+    tc_load<P, DP>(sK, base + D, bk, ld, s0, TC_TILE, T, Dh);
+    tc_load<P, DP>(sV, base + 2 * D, bv, ld, s0, TC_TILE, T, Dh);
     __syncthreads();
     if (!active) continue;
     tc_scores<P, DP>(ws, wq, sK);
@@ -226,7 +234,7 @@ __device__ __forceinline__ void tc_fwd(float* out, float* lse, const float* qkv,
 // ..., then warp_sum; one row at a time in each warp) and writes it for
 // tc_dkdv: one launch fewer. grid (B*H, ceil(T/64)), block 128.
 template <class P, int DP>
-__device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const float* qkv, const float* out,
+__device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out,
                                       const float* lse, float* delta, int T, int H, int D, float scale,
                                       unsigned char* smem) {
   using namespace nvcuda;
@@ -244,6 +252,9 @@ __device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const floa
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
+  const float* bq = bias ? bias + h * Dh : nullptr;  // the head's q, k and v biases (or null)
+  const float* bk = bias ? bq + D : nullptr;
+  const float* bv = bias ? bq + 2 * D : nullptr;
   const bool active = t0 + 16 * warp < T;
   float* ws = sS + 16 * warp * TC_LDS;
   float* wd = sD + 16 * warp * TC_LDS;
@@ -261,15 +272,15 @@ __device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const floa
     if (i == r) dl = s;
     if (lane == 0) delta[(long long)bh * T + u] = s;
   }
-  tc_load<P, DP>(sQ, base, ld, t0, TC_ROWS, T, Dh);
-  tc_load<P, DP>(sO, dout + (long long)b * T * D + h * Dh, D, t0, TC_ROWS, T, Dh);
+  tc_load<P, DP>(sQ, base, bq, ld, t0, TC_ROWS, T, Dh);
+  tc_load<P, DP>(sO, dout + (long long)b * T * D + h * Dh, nullptr, D, t0, TC_ROWS, T, Dh);
   wmma::fragment<wmma::accumulator, 16, 16, P::K, float> acc[DP / 16];
 #pragma unroll
   for (int n = 0; n < DP / 16; n++) wmma::fill_fragment(acc[n], 0.0f);
   for (int s0 = 0; s0 < T; s0 += TC_TILE) {
     __syncthreads();
-    tc_load<P, DP>(sK, base + D, ld, s0, TC_TILE, T, Dh);
-    tc_load<P, DP>(sV, base + 2 * D, ld, s0, TC_TILE, T, Dh);
+    tc_load<P, DP>(sK, base + D, bk, ld, s0, TC_TILE, T, Dh);
+    tc_load<P, DP>(sV, base + 2 * D, bv, ld, s0, TC_TILE, T, Dh);
     __syncthreads();
     if (!active) continue;
     tc_scores<P, DP>(ws, sQ + 16 * warp * LD, sK);
@@ -291,7 +302,7 @@ __device__ __forceinline__ void tc_dq(float* dqkv, const float* dout, const floa
 // dk_s = scale sum_t p_ts (dout_t . v_s - delta_t) q_t; writes the k and v
 // parts of dqkv. grid (B*H, ceil(T/64)), block 128.
 template <class P, int DP>
-__device__ __forceinline__ void tc_dkdv(float* dqkv, const float* dout, const float* qkv, const float* lse,
+__device__ __forceinline__ void tc_dkdv(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse,
                                         const float* delta, int T, int H, int D, float scale, unsigned char* smem) {
   using namespace nvcuda;
   typedef typename P::elem E;
@@ -311,6 +322,9 @@ __device__ __forceinline__ void tc_dkdv(float* dqkv, const float* dout, const fl
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long ld = 3LL * D;
   const float* base = qkv + (long long)b * T * ld + h * Dh;
+  const float* bq = bias ? bias + h * Dh : nullptr;  // the head's q, k and v biases (or null)
+  const float* bk = bias ? bq + D : nullptr;
+  const float* bv = bias ? bq + 2 * D : nullptr;
   const float* dbase = dout + (long long)b * T * D + h * Dh;
   const bool active = k0 + 16 * warp < T;
   float* ws = sS + 16 * warp * TC_LDS;
@@ -318,8 +332,8 @@ __device__ __forceinline__ void tc_dkdv(float* dqkv, const float* dout, const fl
   E* wp = sP + 16 * warp * ldp;
   E* wg = sG + 16 * warp * ldp;
   const int r = lane >> 1, c0 = (lane & 1) * 16;
-  tc_load<P, DP>(sK, base + D, ld, k0, TC_ROWS, T, Dh);
-  tc_load<P, DP>(sV, base + 2 * D, ld, k0, TC_ROWS, T, Dh);
+  tc_load<P, DP>(sK, base + D, bk, ld, k0, TC_ROWS, T, Dh);
+  tc_load<P, DP>(sV, base + 2 * D, bv, ld, k0, TC_ROWS, T, Dh);
   wmma::fragment<wmma::accumulator, 16, 16, P::K, float> dk[DP / 16], dv[DP / 16];
 #pragma unroll
   for (int n = 0; n < DP / 16; n++) {
@@ -328,8 +342,8 @@ __device__ __forceinline__ void tc_dkdv(float* dqkv, const float* dout, const fl
   }
   for (int q0 = 0; q0 < T; q0 += TC_TILE) {
     __syncthreads();
-    tc_load<P, DP>(sQ, base, ld, q0, TC_TILE, T, Dh);
-    tc_load<P, DP>(sO, dbase, D, q0, TC_TILE, T, Dh);
+    tc_load<P, DP>(sQ, base, bq, ld, q0, TC_TILE, T, Dh);
+    tc_load<P, DP>(sO, dbase, nullptr, D, q0, TC_TILE, T, Dh);
     if (threadIdx.x < TC_TILE) {
       int t = q0 + threadIdx.x;
       sl[threadIdx.x] = t < T ? lse[(long long)bh * T + t] : 0.0f;
@@ -365,93 +379,93 @@ extern __shared__ __align__(32) unsigned char tcsm[];
 
 // The kernels, attn_tc_{fwd,dq,dkdv}_{tf32,bf16}_d{DP} (written out: the
 // emulator's table generator reads the extern "C" names from the source).
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d32(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_TF32, 32>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d32(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_TF32, 32>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d32(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 32>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d32(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 32>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d32(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_TF32, 32>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d32(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_TF32, 32>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d48(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_TF32, 48>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d48(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_TF32, 48>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d48(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 48>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d48(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 48>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d48(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_TF32, 48>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d48(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_TF32, 48>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d64(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_TF32, 64>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d64(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_TF32, 64>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d64(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 64>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d64(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 64>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d64(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_TF32, 64>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d64(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_TF32, 64>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d96(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_TF32, 96>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d96(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_TF32, 96>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d96(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 96>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d96(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 96>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d96(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_TF32, 96>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d96(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_TF32, 96>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d128(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_TF32, 128>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_tf32_d128(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_TF32, 128>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d128(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_TF32, 128>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_tf32_d128(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_TF32, 128>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d128(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_TF32, 128>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_tf32_d128(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_TF32, 128>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d32(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_BF16, 32>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d32(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_BF16, 32>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d32(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 32>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d32(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 32>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d32(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_BF16, 32>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d32(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_BF16, 32>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d48(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_BF16, 48>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d48(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_BF16, 48>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d48(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 48>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d48(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 48>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d48(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_BF16, 48>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d48(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_BF16, 48>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d64(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_BF16, 64>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d64(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_BF16, 64>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d64(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 64>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d64(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 64>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d64(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_BF16, 64>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d64(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_BF16, 64>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d96(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_BF16, 96>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d96(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_BF16, 96>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d96(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 96>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d96(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 96>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d96(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_BF16, 96>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d96(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_BF16, 96>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d128(float* out, float* lse, const float* qkv, int T, int H, int D, float scale) {
-  tc_fwd<TC_BF16, 128>(out, lse, qkv, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_fwd_bf16_d128(float* out, float* lse, const float* qkv, const float* bias, int T, int H, int D, float scale) {
+  tc_fwd<TC_BF16, 128>(out, lse, qkv, bias, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d128(float* dqkv, const float* dout, const float* qkv, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
-  tc_dq<TC_BF16, 128>(dqkv, dout, qkv, out, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dq_bf16_d128(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* out, const float* lse, float* delta, int T, int H, int D, float scale) {
+  tc_dq<TC_BF16, 128>(dqkv, dout, qkv, bias, out, lse, delta, T, H, D, scale, tcsm);
 }
-extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d128(float* dqkv, const float* dout, const float* qkv, const float* lse, const float* delta, int T, int H, int D, float scale) {
-  tc_dkdv<TC_BF16, 128>(dqkv, dout, qkv, lse, delta, T, H, D, scale, tcsm);
+extern "C" __global__ void __launch_bounds__(128) attn_tc_dkdv_bf16_d128(float* dqkv, const float* dout, const float* qkv, const float* bias, const float* lse, const float* delta, int T, int H, int D, float scale) {
+  tc_dkdv<TC_BF16, 128>(dqkv, dout, qkv, bias, lse, delta, T, H, D, scale, tcsm);
 }

@@ -68,7 +68,7 @@ func (m *DiT) Backward(be compute.Backend, params, grads compute.Buffer, a *Acti
 		be.LayerNormModBackwardGated(a.dh, modAt(a.dmod, l, 3), modAt(a.dmod, l, 4), a.dln, ba.xmid, ba.mean2, ba.rstd2, modAt(a.mod, l, 4), ldm,
 			ba.proj, modAt(a.dmod, l, 2), modAt(a.mod, l, 2), ba.proj, ldm, B, T, D)
 		linearInputGrad(be, a.dln, ba.proj, bw.Proj, N, false)
-		be.AttentionBackward(ba.dqkv, a.dln, ba.qkv, ba.att, ba.lse, B, T, c.H, D)
+		be.AttentionBackward(ba.dqkv, a.dln, ba.qkv, bw.QKV.B, ba.att, ba.lse, B, T, c.H, D)
 		linearInputGrad(be, a.dln, ba.dqkv, bw.QKV, N, false)
 		// ln1, and the MLP branch of the block below
 		if l == 0 {

@@ -20,7 +20,7 @@ type blockActs struct {
 	xin          compute.Buffer // (N, D) block input
 	ln1          compute.Buffer // (N, D) modulated LN of xin
 	mean1, rstd1 compute.Buffer // (N)
-	qkv          compute.Buffer // (N, 3D)
+	qkv          compute.Buffer // (N, 3D) the QKV GEMM, without its bias (Attention adds it)
 	att          compute.Buffer // (N, D) attention output
 	lse          compute.Buffer // (B, H, T)
 	proj         compute.Buffer // (N, D) proj(att), before the gate
@@ -256,8 +256,8 @@ func (m *DiT) Forward(be compute.Backend, params compute.Buffer, a *Activations,
 		if l == 0 {
 			be.LayerNormMod(ba.ln1, ba.mean1, ba.rstd1, ba.xin, modAt(0, 0), modAt(0, 1), ldm, B, T, D, lnEps)
 		}
-		linearForward(be, ba.qkv, ba.ln1, bw.QKV, N)
-		be.Attention(ba.att, ba.lse, ba.qkv, B, T, c.H, D)
+		gemmForward(be, ba.qkv, ba.ln1, bw.QKV, N) // its bias is added as attention reads it
+		be.Attention(ba.att, ba.lse, ba.qkv, bw.QKV.B, B, T, c.H, D)
 		gemmForward(be, ba.proj, ba.att, bw.Proj, N) // its bias is added in the residual
 		be.ResidualLayerNormMod(ba.xmid, ba.xin, ba.proj, bw.Proj.B, modAt(l, 2), ldm,
 			ba.ln2, ba.mean2, ba.rstd2, modAt(l, 3), modAt(l, 4), ldm, B, T, D, lnEps)

@@ -9,8 +9,8 @@ func linearForward(be compute.Backend, y, x compute.Buffer, w linearW, N int) {
 }
 
 // gemmForward sets y = x W^T, a linear layer without its bias: the caller
-// adds b in the op that follows (BiasGelu, BiasSiLU, BiasGatedResidual),
-// one launch fewer.
+// adds b in the op that follows (BiasGelu, BiasSiLU, BiasGatedResidual,
+// Attention), one launch fewer.
 func gemmForward(be compute.Backend, y, x compute.Buffer, w linearW, N int) {
 	be.Gemm(false, true, N, w.Out, w.In, 1, x, w.In, 0, w.W, w.In, 0, 0, y, w.Out, 0, 1)
 }

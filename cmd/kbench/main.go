@@ -199,8 +199,8 @@ func (b *bench) attention(B, T, H, D int) {
 	c := b.ref
 	cq, cd := upload(c, qkv), upload(c, dout)
 	co, cl, cg := c.Alloc(B*T*D), c.Alloc(B*H*T), c.Alloc(B*T*3*D)
-	c.Attention(co, cl, cq, B, T, H, D)
-	c.AttentionBackward(cg, cd, cq, co, cl, B, T, H, D)
+	c.Attention(co, cl, cq, nil, B, T, H, D)
+	c.AttentionBackward(cg, cd, cq, nil, co, cl, B, T, H, D)
 	out, lse, dqkv := download(c, co, B*T*D), download(c, cl, B*H*T), download(c, cg, B*T*3*D)
 	for _, m := range []gpu.Math{gpu.MathFP32, gpu.MathTF32, gpu.MathBF16} {
 		g := b.gpus[m]
@@ -211,16 +211,16 @@ func (b *bench) attention(B, T, H, D int) {
 		gq, gd, go_, gl := upload(g, qkv), upload(g, dout), upload(g, out), upload(g, lse)
 		o, l, dg := g.Alloc(B*T*D), g.Alloc(B*H*T), g.Alloc(B*T*3*D)
 		if run {
-			g.Attention(o, l, gq, B, T, H, D)
+			g.Attention(o, l, gq, nil, B, T, H, D)
 			e := max(maxErr(download(g, o, B*T*D), out), maxErr(download(g, l, B*H*T), lse))
-			ms := b.time(g, func() { g.Attention(o, l, gq, B, T, H, D) })
+			ms := b.time(g, func() { g.Attention(o, l, gq, nil, B, T, H, D) })
 			b.emit(result{Family: "attention_fwd", Variant: variant, Shape: shape, MaxErr: e, Tol: tols[m.String()],
 				OK: e <= tols[m.String()], Ms: ms})
 		}
 		if runB {
-			g.AttentionBackward(dg, gd, gq, go_, gl, B, T, H, D)
+			g.AttentionBackward(dg, gd, gq, nil, go_, gl, B, T, H, D)
 			e := maxErr(download(g, dg, B*T*3*D), dqkv)
-			ms := b.time(g, func() { g.AttentionBackward(dg, gd, gq, go_, gl, B, T, H, D) })
+			ms := b.time(g, func() { g.AttentionBackward(dg, gd, gq, nil, go_, gl, B, T, H, D) })
 			b.emit(result{Family: "attention_bwd", Variant: variant, Shape: shape, MaxErr: e, Tol: tols[m.String()],
 				OK: e <= tols[m.String()], Ms: ms})
 		}

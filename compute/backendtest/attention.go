@@ -17,26 +17,47 @@ var attnShapes = []struct {
 	{1, 1, 1, 4, 1}, {2, 7, 2, 12, 1}, {3, 5, 3, 9, 1}, {1, 33, 4, 64, 1}, {2, 70, 2, 64, 1}, {1, 9, 2, 16, 8},
 }
 
-// TestAttention checks Attention. Error scales: out[t,d]:
-// sum_s p_ts |v_sd| (1 + A_ts) and lse[t]: 1 + |lse_t| + max_s A_ts, where
-// A_ts = sum_d |q_td k_sd| / sqrt(Dh) + |score_ts| + |lse_t| bounds the float32
-// error of the exponent score - lse in units of eps.
+// TestAttention checks Attention, without and with a bias. Error scales:
+// out[t,d]: sum_s p_ts |v_sd| (1 + A_ts) and lse[t]: 1 + |lse_t| + max_s
+// A_ts, where A_ts = sum_d |q_td k_sd| / sqrt(Dh) + |score_ts| + |lse_t|
+// bounds the float32 error of the exponent score - lse in units of eps; with
+// a bias, of the float32 sums qkv + bias (attnInput: what AddBias would
+// give, exactly what the op reads).
 func TestAttention(t *testing.T, b compute.Backend, o Options) {
 	s := newSuite(t, b, o)
 	for _, sh := range attnShapes {
-		B, T, H, D := sh.B, sh.T, sh.H, sh.D
-		s.run(t, shape("B=%d,T=%d,H=%d,D=%d,std=%g", B, T, H, D, sh.std), func(t *testing.T) {
-			qkv := s.region("qkv", s.normal(B*T*3*D, sh.std)).rows(3 * D)
-			out := s.out("out", B*T*D).rows(D)
-			lse := s.out("lse", B*H*T).rows(T)
-			eo, el := out.expect(), lse.expect()
-			refAttention(eo.v, eo.mag, el.v, el.mag, qkv.f64(), B, T, H, D)
-			b.Attention(out.buf, lse.buf, qkv.buf, B, T, H, D)
-			out.check(t, eo, s.o.AttnTol)
-			lse.check(t, el, s.o.AttnTol)
-			qkv.unchanged(t)
-		})
+		for _, withBias := range []bool{false, true} {
+			B, T, H, D := sh.B, sh.T, sh.H, sh.D
+			s.run(t, shape("B=%d,T=%d,H=%d,D=%d,std=%g,bias=%t", B, T, H, D, sh.std, withBias), func(t *testing.T) {
+				qkv := s.region("qkv", s.normal(B*T*3*D, sh.std)).rows(3 * D)
+				bias, in := s.attnBias(qkv, D, sh.std, withBias)
+				out := s.out("out", B*T*D).rows(D)
+				lse := s.out("lse", B*H*T).rows(T)
+				eo, el := out.expect(), lse.expect()
+				refAttention(eo.v, eo.mag, el.v, el.mag, f64(in), B, T, H, D)
+				b.Attention(out.buf, lse.buf, qkv.buf, bias.buffer(), B, T, H, D)
+				out.check(t, eo, s.o.AttnTol)
+				lse.check(t, el, s.o.AttnTol)
+				qkv.unchanged(t)
+				bias.unchangedIf(t)
+			})
+		}
 	}
+}
+
+// attnBias returns a random bias region for qkv [N, 3D] of the standard
+// deviation std (nil without a bias) and the input attention reads: the
+// float32 sums qkv + bias (AddBias's), or qkv's own data.
+func (s *suite) attnBias(qkv *region, D int, std float64, withBias bool) (*region, []float32) {
+	if !withBias {
+		return nil, qkv.data()
+	}
+	bias := s.region("bias", s.normal(3*D, std))
+	in := append([]float32(nil), qkv.data()...)
+	for i := range in {
+		in[i] += bias.data()[i%(3*D)]
+	}
+	return bias, in
 }
 
 // TestAttentionBackward checks AttentionBackward on the out and lse of the
@@ -46,24 +67,28 @@ func TestAttention(t *testing.T, b compute.Backend, o Options) {
 func TestAttentionBackward(t *testing.T, b compute.Backend, o Options) {
 	s := newSuite(t, b, o)
 	for _, sh := range attnShapes {
-		B, T, H, D := sh.B, sh.T, sh.H, sh.D
-		s.run(t, shape("B=%d,T=%d,H=%d,D=%d,std=%g", B, T, H, D, sh.std), func(t *testing.T) {
-			qkv := s.region("qkv", s.normal(B*T*3*D, sh.std)).rows(3 * D)
-			ov, om := make([]float64, B*T*D), make([]float64, B*T*D)
-			lv, lm := make([]float64, B*H*T), make([]float64, B*H*T)
-			refAttention(ov, om, lv, lm, qkv.f64(), B, T, H, D)
-			out := s.region("out", round32(ov)).rows(D)
-			lse := s.region("lse", round32(lv)).rows(T)
-			dout := s.region("dout", s.normal(B*T*D, 1)).rows(D)
-			dqkv := s.out("dqkv", B*T*3*D).rows(3 * D)
-			e := dqkv.expect()
-			refAttentionBackward(e.v, e.mag, dout.f64(), qkv.f64(), out.f64(), lse.f64(), B, T, H, D)
-			b.AttentionBackward(dqkv.buf, dout.buf, qkv.buf, out.buf, lse.buf, B, T, H, D)
-			dqkv.check(t, e, s.o.AttnTol)
-			for _, r := range []*region{qkv, out, lse, dout} {
-				r.unchanged(t)
-			}
-		})
+		for _, withBias := range []bool{false, true} {
+			B, T, H, D := sh.B, sh.T, sh.H, sh.D
+			s.run(t, shape("B=%d,T=%d,H=%d,D=%d,std=%g,bias=%t", B, T, H, D, sh.std, withBias), func(t *testing.T) {
+				qkv := s.region("qkv", s.normal(B*T*3*D, sh.std)).rows(3 * D)
+				bias, in := s.attnBias(qkv, D, sh.std, withBias)
+				ov, om := make([]float64, B*T*D), make([]float64, B*T*D)
+				lv, lm := make([]float64, B*H*T), make([]float64, B*H*T)
+				refAttention(ov, om, lv, lm, f64(in), B, T, H, D)
+				out := s.region("out", round32(ov)).rows(D)
+				lse := s.region("lse", round32(lv)).rows(T)
+				dout := s.region("dout", s.normal(B*T*D, 1)).rows(D)
+				dqkv := s.out("dqkv", B*T*3*D).rows(3 * D)
+				e := dqkv.expect()
+				refAttentionBackward(e.v, e.mag, dout.f64(), f64(in), out.f64(), lse.f64(), B, T, H, D)
+				b.AttentionBackward(dqkv.buf, dout.buf, qkv.buf, bias.buffer(), out.buf, lse.buf, B, T, H, D)
+				dqkv.check(t, e, s.o.AttnTol)
+				for _, r := range []*region{qkv, out, lse, dout} {
+					r.unchanged(t)
+				}
+				bias.unchangedIf(t)
+			})
+		}
 	}
 }
 

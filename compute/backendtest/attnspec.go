@@ -125,35 +125,38 @@ var specAttnShapes = append(attnShapes[:len(attnShapes):len(attnShapes)], struct
 // TestAttention and TestAttentionBackward.
 func TestAttentionSpec(t *testing.T, b compute.Backend, o Options) {
 	s := newSuite(t, b, o)
-	for _, sh := range specAttnShapes {
+	for i, sh := range specAttnShapes {
 		B, T, H, D := sh.B, sh.T, sh.H, sh.D
-		s.run(t, shape("B=%d,T=%d,H=%d,D=%d,std=%g", B, T, H, D, sh.std), func(t *testing.T) {
+		withBias := i%2 == 1 // every other shape reads qkv plus a bias
+		s.run(t, shape("B=%d,T=%d,H=%d,D=%d,std=%g,bias=%t", B, T, H, D, sh.std, withBias), func(t *testing.T) {
 			qkv := s.region("qkv", s.normal(B*T*3*D, sh.std)).rows(3 * D)
+			bias, in := s.attnBias(qkv, D, sh.std, withBias)
 			out := s.out("out", B*T*D).rows(D)
 			lse := s.out("lse", B*H*T).rows(T)
 			eo, el := out.expect(), lse.expect()
-			refAttention(eo.v, eo.mag, el.v, el.mag, qkv.f64(), B, T, H, D)
+			refAttention(eo.v, eo.mag, el.v, el.mag, f64(in), B, T, H, D)
 			so, sl := make([]float32, B*T*D), make([]float32, B*H*T)
-			specAttention(so, sl, qkv.data(), B, T, H, D)
+			specAttention(so, sl, in, B, T, H, D)
 			eo.v, el.v = f64(so), f64(sl)
-			b.Attention(out.buf, lse.buf, qkv.buf, B, T, H, D)
+			b.Attention(out.buf, lse.buf, qkv.buf, bias.buffer(), B, T, H, D)
 			out.check(t, eo, 2*s.o.AttnTol)
 			lse.check(t, el, 2*s.o.AttnTol)
 
 			dout := s.region("dout", s.normal(B*T*D, 1)).rows(D)
 			dqkv := s.out("dqkv", B*T*3*D).rows(3 * D)
 			e := dqkv.expect()
-			refAttentionBackward(e.v, e.mag, dout.f64(), qkv.f64(), f64(so), f64(sl), B, T, H, D)
+			refAttentionBackward(e.v, e.mag, dout.f64(), f64(in), f64(so), f64(sl), B, T, H, D)
 			sd := make([]float32, B*T*3*D)
-			specAttentionBackward(sd, dout.data(), qkv.data(), so, sl, B, T, H, D)
+			specAttentionBackward(sd, dout.data(), in, so, sl, B, T, H, D)
 			e.v = f64(sd)
 			outs := s.region("spec-out", so).rows(D)
 			lses := s.region("spec-lse", sl).rows(T)
-			b.AttentionBackward(dqkv.buf, dout.buf, qkv.buf, outs.buf, lses.buf, B, T, H, D)
+			b.AttentionBackward(dqkv.buf, dout.buf, qkv.buf, bias.buffer(), outs.buf, lses.buf, B, T, H, D)
 			dqkv.check(t, e, 2*s.o.AttnTol)
 			for _, r := range []*region{qkv, dout, outs, lses} {
 				r.unchanged(t)
 			}
+			bias.unchangedIf(t)
 		})
 	}
 }

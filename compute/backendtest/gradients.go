@@ -114,22 +114,39 @@ func (s *suite) gradLayerNormMod(t *testing.T) {
 	s.fd(t, mod.region, mod.cells(1), dm, loss) // scale
 }
 
+// gradAttention checks AttentionBackward against central differences of
+// Attention, the second shape with a bias (whose gradient is the column sums
+// of dqkv: the bias is added to every row).
 func (s *suite) gradAttention(t *testing.T) {
-	for _, sh := range []struct{ B, T, H, D int }{{1, 3, 2, 4}, {2, 2, 1, 3}} {
+	for i, sh := range []struct{ B, T, H, D int }{{1, 3, 2, 4}, {2, 2, 1, 3}} {
 		B, T, H, D := sh.B, sh.T, sh.H, sh.D
 		b := s.b
 		qkv := s.region("qkv", s.normal(B*T*3*D, 1)).rows(3 * D)
+		var bias *region
+		if i == 1 {
+			bias = s.region("bias", s.normal(3*D, 1))
+		}
 		out, lse := s.out("out", B*T*D), s.out("lse", B*H*T)
 		w := s.normal(B*T*D, 1)
 		loss := func() float64 {
-			b.Attention(out.buf, lse.buf, qkv.buf, B, T, H, D)
+			b.Attention(out.buf, lse.buf, qkv.buf, bias.buffer(), B, T, H, D)
 			return dot(w, out.download())
 		}
 		loss()
 		dout := s.region("dout", w)
 		dqkv := s.out("dqkv", B*T*3*D)
-		b.AttentionBackward(dqkv.buf, dout.buf, qkv.buf, out.buf, lse.buf, B, T, H, D)
-		s.fd(t, qkv, all(B*T*3*D), dqkv.download(), loss)
+		b.AttentionBackward(dqkv.buf, dout.buf, qkv.buf, bias.buffer(), out.buf, lse.buf, B, T, H, D)
+		g := dqkv.download()
+		s.fd(t, qkv, all(B*T*3*D), g, loss)
+		if bias != nil {
+			db := make([]float32, 3*D)
+			for r := range B * T {
+				for j := range db {
+					db[j] += g[r*3*D+j]
+				}
+			}
+			s.fd(t, bias, all(3*D), db, loss)
+		}
 	}
 }
 

@@ -78,8 +78,10 @@ var mutants = []struct {
 	{"lnbwd-dx-overwrite", backendtest.TestLayerNormModBackward}, // dx overwritten, not accumulated
 	{"cfm-loss-overwrite", backendtest.TestCFMLoss},              // loss[0] overwritten, not added to
 	{"emb-swap", backendtest.TestTimestepEmbedding},              // sin and cos halves swapped
-	{"attn-causal", backendtest.TestAttention},                   // causal mask
-	{"gemm-ldc", backendtest.TestGemm},                           // C written with stride n
+	{"attn-causal", backendtest.TestAttention},
+	{"attn-bias-ignored", backendtest.TestAttention},            // the QKV bias not added
+	{"attnbwd-bias-ignored", backendtest.TestAttentionBackward}, // the backward reads qkv without it                   // causal mask
+	{"gemm-ldc", backendtest.TestGemm},                          // C written with stride n
 	{"errnorm-sum", backendtest.TestErrNorm},
 	{"sumsquares-f32", backendtest.TestSumSquares},         // float32 running sum                     // sum instead of mean
 	{"gradients-layernorm-dx", backendtest.TestGradients},  // dx 5% off
@@ -369,8 +371,10 @@ func (b buggy) LayerNormModBackward(dx, dshift, dscale, dy, x, mean, rstd, scale
 	}
 }
 
-func (b buggy) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
+func (b buggy) Attention(out, lse, qkv, bias compute.Buffer, B, T, H, D int) {
 	switch b.bug {
+	case "attn-bias-ignored":
+		bias = nil
 	case "attn-q":
 		q := clone(qkv)
 		for r := range B * T {
@@ -388,7 +392,7 @@ func (b buggy) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 				l := &cpu.Buf{D: make([]float32, H*t)}
 				for bi := range B {
 					copy(sub.D, data(qkv)[bi*T*3*D:bi*T*3*D+t*3*D])
-					b.Backend.Attention(o, l, sub, 1, t, H, D)
+					b.Backend.Attention(o, l, sub, bias, 1, t, H, D)
 					copy(data(out)[(bi*T+t-1)*D:(bi*T+t)*D], o.D[(t-1)*D:])
 					for h := range H {
 						data(lse)[(bi*H+h)*T+t-1] = l.D[h*t+t-1]
@@ -398,7 +402,7 @@ func (b buggy) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 			return
 		}
 	}
-	b.Backend.Attention(out, lse, qkv, B, T, H, D)
+	b.Backend.Attention(out, lse, qkv, bias, B, T, H, D)
 	if b.bug == "lse-base2" {
 		for i, v := range data(lse) {
 			data(lse)[i] = v / float32(math.Ln2)
@@ -406,12 +410,15 @@ func (b buggy) Attention(out, lse, qkv compute.Buffer, B, T, H, D int) {
 	}
 }
 
-func (b buggy) AttentionBackward(dqkv, dout, qkv, out, lse compute.Buffer, B, T, H, D int) {
+func (b buggy) AttentionBackward(dqkv, dout, qkv, bias, out, lse compute.Buffer, B, T, H, D int) {
+	if b.bug == "attnbwd-bias-ignored" {
+		bias = nil
+	}
 	var old []float32
 	if b.bug == "attnbwd-overwrite" {
 		old = append(old, data(dqkv)...)
 	}
-	b.Backend.AttentionBackward(dqkv, dout, qkv, out, lse, B, T, H, D)
+	b.Backend.AttentionBackward(dqkv, dout, qkv, bias, out, lse, B, T, H, D)
 	d := data(dqkv)
 	for r := range B * T {
 		for j := range D {

@@ -62,6 +62,21 @@ func (r *region) rows(cols int) *region {
 // data returns the contents of the view before the op.
 func (r *region) data() []float32 { return r.init[guardLo : len(r.init)-guardHi] }
 
+// buffer is r's view, nil for a nil r (an optional operand left out).
+func (r *region) buffer() compute.Buffer {
+	if r == nil {
+		return nil
+	}
+	return r.buf
+}
+
+// unchangedIf is unchanged for a region that may be nil (an optional operand).
+func (r *region) unchangedIf(t *testing.T) {
+	if r != nil {
+		r.unchanged(t)
+	}
+}
+
 // f64 returns the contents of the view before the op, in float64.
 func (r *region) f64() []float64 { return f64(r.data()) }
 

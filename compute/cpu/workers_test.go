@@ -20,14 +20,14 @@ func TestWorkerIndependence(t *testing.T) {
 		}
 		return x
 	}
-	qkv, dout := randn(B*T*3*D), randn(B*T*D)
+	qkv, dout, bias := randn(B*T*3*D), randn(B*T*D), randn(3*D)
 	w := randn(3 * D * D)
 	run := func(workers int) [][]float32 {
 		be := New(workers)
 		buf := func(x []float32) compute.Buffer { return &Buf{D: append([]float32(nil), x...)} }
 		out, lse, dqkv := be.Alloc(B*T*D), be.Alloc(B*H*T), be.Alloc(B*T*3*D)
-		be.Attention(out, lse, buf(qkv), B, T, H, D)
-		be.AttentionBackward(dqkv, buf(dout), buf(qkv), out, lse, B, T, H, D)
+		be.Attention(out, lse, buf(qkv), buf(bias), B, T, H, D)
+		be.AttentionBackward(dqkv, buf(dout), buf(qkv), buf(bias), out, lse, B, T, H, D)
 		y, dw := be.Alloc(B*T*3*D), be.Alloc(3*D*D)
 		be.Gemm(false, true, B*T, 3*D, D, 1, out, D, 0, buf(w), D, 0, 0, y, 3*D, 0, 1)
 		be.Gemm(true, false, 3*D, D, B*T, 1, dqkv, 3*D, 0, out, D, 0, 1, dw, D, 0, 1)

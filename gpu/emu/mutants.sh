@@ -31,6 +31,8 @@ missing-syncthreads-attention@kernels/attention.cu@0,/^    __syncthreads();$/s//
 missing-syncthreads-colreduce@kernels/common.cuh@/__shared__ double sh\[COL_GROUPS\]\[32\];/,/__syncthreads();/{/__syncthreads();/d}@TestConformanceFP32/(BiasGrad|AddRowsGrad)
 warp-max-half@kernels/common.cuh@s/for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/for (int o = 8; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));/@TestConformanceFP32/(Attention|SoftmaxCrossEntropy|LayerNorm)
 dopri5-growth-after-reject@kernels/solver.cu@s/if (w\[D5_REJLAST\] != 0.0f) fac = d5_min(fac, 1.0);/if (w[D5_REJLAST] != 0.0f) fac = d5_min(fac, 2.0);/@TestConformanceFP32/Dopri5Controller
+attention-bias-column@kernels/attention.cu@s/if (hb) v += hb\[col + d\];/if (hb) v += hb[d];/@TestConformanceFP32/Attention
+attention-tc-bias@kernels/attention_tc.cu@s/if (bias) v += bias\[d\];/if (bias) v += bias[0];/@TestAttentionTC/(tf32|bf16)/T=(7|33),Dh=(32|48)
 attention-tc-key-mask@kernels/attention_tc.cu@s/if (s0 + c0 + c < T) sum += expf(/if (s0 + c0 + c <= T) sum += expf(/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
 attention-tc-missing-syncwarp@kernels/attention_tc.cu@/wp\[r \* ldp + c0 + c\] = P::cvt(p);/,/__syncwarp();/{/__syncwarp();/d}@TestAttentionTC/bf16/T=(7|33),Dh=(32|48)
 attention-tc-dkdv-delta@kernels/attention_tc.cu@s/ds = p \* (wd\[i\] - sdl\[q\]) \* scale;/ds = p * wd[i] * scale;/@TestAttentionTC/tf32/T=(7|33),Dh=(32|48)
