@@ -106,7 +106,7 @@ func BenchmarkAttnFwd(b *testing.B) {
 	if err := SetMaxDynamicShared(k, MaxDynamicShared); err != nil {
 		b.Fatal(err)
 	}
-	args := []Arg{P(out), P(lse), P(qkv), I(T), I(H), I(D), F(float32(1 / math.Sqrt(Dh)))}
+	args := []Arg{P(out), P(lse), P(qkv), P(0), I(T), I(H), I(D), F(float32(1 / math.Sqrt(Dh)))}
 	b.ResetTimer()
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {

@@ -137,7 +137,7 @@ func TestTable(t *testing.T) {
 		"fill_uniform":  "piUUu",
 		"logit_normal":  "piUUuff",
 		"uniform_index": "piiUUu",
-		"attn_fwd":      "pppiiif",
+		"attn_fwd":      "ppppiiif",
 		"reduce_sum":    "pppddipii",
 		"lincomb":       "ppii" + "ffffffff" + "pppppppp",
 		"softmax_ce":    "pppddipppii",

@@ -150,7 +150,7 @@ func TestAttentionForward(t *testing.T) {
 	upload(t, pq, qkv)
 	S := Dh | 1
 	shared := (16 + 2*32) * S * 4
-	mustRun(t, "attn_fwd", Dim{B * H, (T + 15) / 16, 1}, d1(128), shared, P(pout), P(plse), P(pq), I(T), I(H), I(D), F(scale))
+	mustRun(t, "attn_fwd", Dim{B * H, (T + 15) / 16, 1}, d1(128), shared, P(pout), P(plse), P(pq), P(0), I(T), I(H), I(D), F(scale))
 	out := download[float32](t, pout, B*T*D)
 	lse := download[float32](t, plse, B*H*T)
 	at := func(b, t, part, h, d int) float64 { return float64(qkv[(b*T+t)*3*D+part*D+h*Dh+d]) }
