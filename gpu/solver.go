@@ -64,44 +64,8 @@ func (be *Backend) Dopri5Control(st compute.Buffer, ctl compute.Dopri5Ctl, p com
 // dopri5_stage, up to 8 terms per launch, chained in order beyond). Matches
 // cpu Backend.Dopri5Stage.
 func (be *Backend) Dopri5Stage(dst, x, st compute.Buffer, coef []float64, ks []compute.Buffer) {
-	d, xb := be.buf(dst), be.buf(x)
 	sb := be.dopri5State(st, "Dopri5Stage")
-	need(d.n == xb.n && len(coef) == len(ks), "Dopri5Stage shapes")
-	var cs []float64
-	var ps []devptr
-	for i, c := range coef {
-		if c == 0 {
-			continue
-		}
-		k := be.buf(ks[i])
-		need(k != nil && k.n == d.n, "Dopri5Stage: ks[%d] has the wrong length", i)
-		cs = append(cs, c)
-		ps = append(ps, k.p)
-	}
-	be.enter()
-	defer be.leave()
-	g, t := elem(d.n)
-	src := xb.p
-	for first := true; first || len(cs) > 0; first = false {
-		nk := min(len(cs), 8)
-		args := []any{d.p, src, sb.p, d.n, nk}
-		for j := 0; j < 8; j++ {
-			c := 0.0
-			if j < nk {
-				c = cs[j]
-			}
-			args = append(args, c)
-		}
-		for j := 0; j < 8; j++ {
-			p := devptr(0)
-			if j < nk {
-				p = ps[j]
-			}
-			args = append(args, p)
-		}
-		be.launch("dopri5_stage", g, t, 0, args...)
-		cs, ps, src = cs[nk:], ps[nk:], d.p
-	}
+	termKernel(be, "Dopri5Stage", "dopri5_stage", dst, x, coef, ks, sb.p)
 }
 
 // Dopri5Time fills t with the state's stage time (kernel dopri5_time).

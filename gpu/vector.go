@@ -61,16 +61,29 @@ func (be *Backend) Axpy(a float32, x, y compute.Buffer) {
 // (kernel lincomb, up to 8 terms per launch, chained in order beyond).
 // Matches cpu Backend.LinComb.
 func (be *Backend) LinComb(dst, x compute.Buffer, coef []float32, ks []compute.Buffer) {
+	termKernel(be, "LinComb", "lincomb", dst, x, coef, ks)
+}
+
+// termKernelMax is the terms one launch of lincomb or dopri5_stage takes.
+const termKernelMax = 8
+
+// termKernel sets dst = x + sum_i c(coef[i]) ks[i] with kernel name
+// (lincomb, dopri5_stage: c is the kernel's), skipping zero coefficients:
+// one launch per termKernelMax terms, in order, the first reading x and
+// each later one dst (so a longer list chains); at least one launch. The
+// kernel's arguments are (dst, src, mid..., n, nk, termKernelMax
+// coefficients, termKernelMax pointers), the unused ones zero.
+func termKernel[C float32 | float64](be *Backend, op, name string, dst, x compute.Buffer, coef []C, ks []compute.Buffer, mid ...any) {
 	d, xb := be.buf(dst), be.buf(x)
-	need(d.n == xb.n && len(coef) == len(ks), "LinComb shapes")
-	var cs []float32
+	need(d.n == xb.n && len(coef) == len(ks), "%s shapes", op)
+	var cs []C
 	var ps []devptr
 	for i, c := range coef {
 		if c == 0 {
 			continue
 		}
 		k := be.buf(ks[i])
-		need(k != nil && k.n == d.n, "LinComb: ks[%d] has the wrong length", i)
+		need(k != nil && k.n == d.n, "%s: ks[%d] has the wrong length", op, i)
 		cs = append(cs, c)
 		ps = append(ps, k.p)
 	}
@@ -79,23 +92,23 @@ func (be *Backend) LinComb(dst, x compute.Buffer, coef []float32, ks []compute.B
 	g, t := elem(d.n)
 	src := xb.p
 	for first := true; first || len(cs) > 0; first = false {
-		nk := min(len(cs), 8)
-		args := []any{d.p, src, d.n, nk}
-		for j := 0; j < 8; j++ {
-			c := float32(0)
+		nk := min(len(cs), termKernelMax)
+		args := append(append([]any{d.p, src}, mid...), d.n, nk)
+		for j := range termKernelMax {
+			c := C(0)
 			if j < nk {
 				c = cs[j]
 			}
 			args = append(args, c)
 		}
-		for j := 0; j < 8; j++ {
+		for j := range termKernelMax {
 			p := devptr(0)
 			if j < nk {
 				p = ps[j]
 			}
 			args = append(args, p)
 		}
-		be.launch("lincomb", g, t, 0, args...)
+		be.launch(name, g, t, 0, args...)
 		cs, ps, src = cs[nk:], ps[nk:], d.p
 	}
 }

@@ -167,13 +167,14 @@ func TestAxpy(t *testing.T, b compute.Backend, o Options) {
 	}
 }
 
-// TestLinComb checks LinComb with 0 to 7 stages, zero coefficients with nil
+// TestLinComb checks LinComb with 0 to 12 stages (12: 10 nonzero terms, more
+// than one CUDA launch takes: chained), zero coefficients with nil
 // buffers and with NaN-filled buffers (which must be skipped, not multiplied
 // by 0), and dst aliasing x.
 func TestLinComb(t *testing.T, b compute.Backend, o Options) {
 	s := newSuite(t, b, o)
 	for _, n := range []int{1, 7, 1000, 40003} {
-		for _, nk := range []int{0, 1, 3, 7} {
+		for _, nk := range []int{0, 1, 3, 7, 12} {
 			for _, alias := range []bool{false, true} {
 				s.run(t, shape("n=%d,stages=%d,alias=%t", n, nk, alias), func(t *testing.T) {
 					x := s.region("x", s.normal(n, 1))
