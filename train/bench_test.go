@@ -28,28 +28,43 @@ func BenchmarkTrainStep(b *testing.B) {
 			cfg := config.Default()
 			cfg.Model.NumClasses = 0
 			cfg.Model.Tokens, cfg.Model.Chans, cfg.Model.D, cfg.Model.Layers, cfg.Model.Heads = s.T, s.C, s.D, s.L, s.H
-			cfg.Train.Batch, cfg.Train.Steps = s.B, 1<<30
-			be := cpu.New(0)
-			m := model.NewDiT(model.ConfigFrom(cfg))
-			obj, err := flow.NewObjective(cfg.Flow)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p := m.Init(1)
-			st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
-			tr := NewTrainer(be, m, obj, cfg.Train, 1, st)
-			defer tr.Free()
-			be.FillNormal(tr.Batch.X1, philox.Key{Seed: 1, Stream: philox.StreamData})
-			tr.Step(1)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				tr.Step(i + 2)
-			}
-			if _, _, err := tr.GradNorm(); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(s.B*b.N)/b.Elapsed().Seconds(), "samples/s")
-			b.ReportMetric(3*m.FLOPs(s.B)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			cfg.Train.Batch = s.B
+			benchTrainSteps(b, cfg, false)
 		})
 	}
+}
+
+// benchTrainSteps times b.N optimizer steps of cfg's model and objective on
+// the CPU backend after one untimed step, the batch's data drawn from
+// stream StreamData (normal, or uniform in [0, 1) when uniform is set), and
+// reports samples/s and GFLOP/s (3 times the forward's FLOPs per step).
+func benchTrainSteps(b *testing.B, cfg config.Config, uniform bool) {
+	cfg.Train.Steps = 1 << 30
+	be := cpu.New(0)
+	m := model.NewDiT(model.ConfigFrom(cfg))
+	obj, err := flow.NewObjective(cfg.Flow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := m.Init(1)
+	st := &model.Checkpoint{Params: p, EMA: p, M: make([]float32, m.NParams), V: make([]float32, m.NParams)}
+	tr := NewTrainer(be, m, obj, cfg.Train, 1, st)
+	defer tr.Free()
+	k := philox.Key{Seed: 1, Stream: philox.StreamData}
+	if uniform {
+		be.FillUniform(tr.Batch.X1, k)
+	} else {
+		be.FillNormal(tr.Batch.X1, k)
+	}
+	tr.Step(1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.Step(i + 2)
+	}
+	if _, _, err := tr.GradNorm(); err != nil {
+		b.Fatal(err)
+	}
+	B := cfg.Train.Batch
+	b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(3*m.FLOPs(B)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
