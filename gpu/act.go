@@ -24,12 +24,18 @@ func (be *Backend) Gelu(y, x compute.Buffer) {
 // BiasGelu sets x += bias and y = gelu(x) (kernel bias_gelu: add_bias and
 // gelu in one launch). Matches cpu Backend.BiasGelu.
 func (be *Backend) BiasGelu(y, x, bias compute.Buffer) {
+	be.biasAct("BiasGelu", "bias_gelu", y, x, bias)
+}
+
+// biasAct launches a bias + activation kernel (bias_gelu, bias_silu) over x
+// [N, len(bias)].
+func (be *Backend) biasAct(op, name string, y, x, bias compute.Buffer) {
 	yb, xb, bb := be.buf(y), be.buf(x), be.buf(bias)
-	need(yb.n == xb.n && bb.n > 0 && xb.n%bb.n == 0, "BiasGelu lengths %d, %d, bias %d", yb.n, xb.n, bb.n)
+	need(yb.n == xb.n && bb.n > 0 && xb.n%bb.n == 0, "%s lengths %d, %d, bias %d", op, yb.n, xb.n, bb.n)
 	be.enter()
 	defer be.leave()
 	g, t := elem(xb.n)
-	be.launch("bias_gelu", g, t, 0, yb.p, xb.p, bb.p, xb.n, bb.n)
+	be.launch(name, g, t, 0, yb.p, xb.p, bb.p, xb.n, bb.n)
 }
 
 // GeluBackward sets dx = dy gelu'(x) (kernel gelu_bwd). Matches cpu Backend.GeluBackward.
@@ -49,12 +55,7 @@ func (be *Backend) SiLU(y, x compute.Buffer) {
 // BiasSiLU sets x += bias and y = silu(x) (kernel bias_silu: add_bias and
 // silu in one launch). Matches cpu Backend.BiasSiLU.
 func (be *Backend) BiasSiLU(y, x, bias compute.Buffer) {
-	yb, xb, bb := be.buf(y), be.buf(x), be.buf(bias)
-	need(yb.n == xb.n && bb.n > 0 && xb.n%bb.n == 0, "BiasSiLU lengths %d, %d, bias %d", yb.n, xb.n, bb.n)
-	be.enter()
-	defer be.leave()
-	g, t := elem(xb.n)
-	be.launch("bias_silu", g, t, 0, yb.p, xb.p, bb.p, xb.n, bb.n)
+	be.biasAct("BiasSiLU", "bias_silu", y, x, bias)
 }
 
 // SiLUBackward sets dx = dy silu'(x) (kernel silu_bwd). Matches cpu Backend.SiLUBackward.
