@@ -77,8 +77,9 @@ type lnGated struct {
 	ldg                   int
 }
 
-// Row blocks of ln_bwd: about lnTargetBlocks blocks in all, at least
-// lnMinRows rows each (the sums' order depends on B and T only).
+// Row blocks of ln_bwd: about lnTargetBlocks blocks in all (B of them at
+// least), at most ceil(T / lnMinRows) per sample, rows split evenly (the
+// sums' order depends on B and T only).
 const (
 	lnTargetBlocks = 512
 	lnMinRows      = 16
