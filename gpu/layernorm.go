@@ -46,10 +46,8 @@ func (be *Backend) ResidualLayerNormMod(out, x, res, bias, gate compute.Buffer, 
 // launch (kernel ln_bwd, gated). Matches cpu Backend.LayerNormModBackwardGated.
 func (be *Backend) LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int,
 	gdy, gdgate, gate, gy compute.Buffer, ldg, B, T, D int) {
-	gdyb, gdgb, gb, gyb := be.buf(gdy), be.buf(gdgate), be.buf(gate), be.buf(gy)
-	N := B * T
-	need(gdyb.n == N*D && gyb.n == N*D && gb.n >= (B-1)*ldg+D && gdgb.n >= (B-1)*ldg+D, "LayerNormModBackwardGated: gated residual shapes")
-	be.lnBackward("LayerNormModBackwardGated", 0, dx, dshift, dscale, dy, x, mean, rstd, scale, ld, &lnGated{gdyb, gdgb, gb, gyb, ldg}, B, T, D)
+	g := &lnGated{be.buf(gdy), be.buf(gdgate), be.buf(gate), be.buf(gy), ldg}
+	be.lnBackward("LayerNormModBackwardGated", 0, dx, dshift, dscale, dy, x, mean, rstd, scale, ld, g, B, T, D)
 }
 
 // LayerNormModBackwardGatedRows is LayerNormModBackwardGated with R rows of
@@ -58,10 +56,8 @@ func (be *Backend) LayerNormModBackwardGated(dx, dshift, dscale, dy, x, mean, rs
 func (be *Backend) LayerNormModBackwardGatedRows(R int, dx, dshift, dscale, dy, x, mean, rstd, scale compute.Buffer, ld int,
 	gdy, gdgate, gate, gy compute.Buffer, ldg, B, T, D int) {
 	need(R >= 1, "LayerNormModBackwardGatedRows: R = %d, want >= 1", R)
-	gdyb, gdgb, gb, gyb := be.buf(gdy), be.buf(gdgate), be.buf(gate), be.buf(gy)
-	N := B * T
-	need(gdyb.n == N*D && gyb.n == N*D && gb.n >= (B-1)*ldg+D && gdgb.n >= (B-1)*ldg+D, "LayerNormModBackwardGatedRows: gated residual shapes")
-	be.lnBackward("LayerNormModBackwardGatedRows", R, dx, dshift, dscale, dy, x, mean, rstd, scale, ld, &lnGated{gdyb, gdgb, gb, gyb, ldg}, B, T, D)
+	g := &lnGated{be.buf(gdy), be.buf(gdgate), be.buf(gate), be.buf(gy), ldg}
+	be.lnBackward("LayerNormModBackwardGatedRows", R, dx, dshift, dscale, dy, x, mean, rstd, scale, ld, g, B, T, D)
 }
 
 // LayerNormModBackward: dx += the gradient through the normalisation,
@@ -85,12 +81,10 @@ const (
 	lnMinRows      = 16
 )
 
-// lnRows returns R, the rows of a sample per ln_bwd block, and nb, the row
-// blocks per sample.
-func lnRows(B, T int) (R, nb int) {
-	nb = min(max(1, (lnTargetBlocks+B-1)/B), max(1, (T+lnMinRows-1)/lnMinRows))
-	R = (T + nb - 1) / nb
-	return R, (T + R - 1) / R
+// lnRows returns R, the rows of a sample per ln_bwd block.
+func lnRows(B, T int) int {
+	nb := min(max(1, (lnTargetBlocks+B-1)/B), max(1, (T+lnMinRows-1)/lnMinRows))
+	return (T + nb - 1) / nb
 }
 
 // lnBackward launches ln_bwd (g nil: not gated) with R rows per block (0:
@@ -101,15 +95,15 @@ func (be *Backend) lnBackward(op string, R int, dx, dshift, dscale, dy, x, mean,
 	N := B * T
 	need(xb.n == N*D && dyb.n == N*D && dxb.n == N*D && mb.n == N && rb.n == N, "%s shapes (B=%d T=%d D=%d)", op, B, T, D)
 	need(dsh.n >= (B-1)*ld+D && dsc.n >= (B-1)*ld+D && sc.n >= (B-1)*ld+D, "%s: modulation views too small", op)
+	need(g == nil || g.gdy.n == N*D && g.gy.n == N*D && g.gate.n >= (B-1)*g.ldg+D && g.gdgate.n >= (B-1)*g.ldg+D,
+		"%s: gated residual shapes", op)
 	if N == 0 {
 		return
 	}
-	nb := 0
 	if R == 0 {
-		R, nb = lnRows(B, T)
-	} else {
-		nb = (T + R - 1) / R
+		R = lnRows(B, T)
 	}
+	nb := (T + R - 1) / R
 	need(nb <= math.MaxUint16, "%s: %d row blocks per sample exceed the CUDA grid's y limit", op, nb)
 	gated, nk := 0, 2
 	var gdy, gdg, gate, gy devptr

@@ -81,21 +81,31 @@ __device__ __forceinline__ void red_value(double sum, float* out, double div, do
   else out[0] += (float)v;
 }
 
+// last_block is the ticket protocol of the sums over several blocks
+// (colsum, colsum_multi, ln_bwd, red_finish): every thread of the block
+// calls it once, after writing the block's partials; they are fenced, one
+// thread takes a ticket, and it returns true (in every thread) in the last
+// of the n blocks to arrive at *ticket. That block sees every block's
+// partials (read them through volatile), adds them in a fixed order, and
+// resets *ticket to 0 before it ends, for the next launch.
+__device__ __forceinline__ bool last_block(unsigned int* ticket, unsigned int n) {
+  __shared__ int last;
+  __threadfence();  // the partials are visible before the ticket
+  __syncthreads();
+  if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicAdd(ticket, 1u) == n - 1;
+  __syncthreads();
+  if (last) __threadfence();
+  return last;
+}
+
 __device__ __forceinline__ void red_finish(double s, double* part, unsigned int* ticket, float* out, double div,
                                            double mul, int mode) {
-  __shared__ int last;
   if (gridDim.x == 1) {
     if (threadIdx.x == 0) red_value(0.0 + s, out, div, mul, mode);
     return;
   }
-  if (threadIdx.x == 0) {
-    part[blockIdx.x] = s;
-    __threadfence();  // the partial is visible before the ticket
-    last = atomicAdd(ticket, 1u) == gridDim.x - 1;
-  }
-  __syncthreads();
-  if (!last || threadIdx.x != 0) return;
-  __threadfence();
+  if (threadIdx.x == 0) part[blockIdx.x] = s;
+  if (!last_block(ticket, gridDim.x) || threadIdx.x != 0) return;
   const volatile double* p = part;
   double t = 0;
   for (int b = 0; b < (int)gridDim.x; b++) t += p[b];

@@ -81,7 +81,6 @@ extern "C" __global__ void ln_bwd(float* dx, float* dshift, float* dscale, const
                                   const float* mean, const float* rstd, const float* scale, int ld, float* gdy,
                                   float* gdgate, const float* gate, const float* gy, int ldg, int gated, double* part,
                                   unsigned int* ticket, int T, int D, int R) {
-  __shared__ int last;
   const int b = blockIdx.x, t0 = blockIdx.y * R, t1 = min(T, t0 + R), nb = gridDim.y;
   const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
   const float* sc = scale + (long long)b * ld;
@@ -135,12 +134,7 @@ extern "C" __global__ void ln_bwd(float* dx, float* dshift, float* dscale, const
     }
   }
   if (nb == 1) return;
-  __threadfence();  // the partials are visible before the ticket
-  __syncthreads();
-  if (threadIdx.x == 0) last = atomicAdd(&ticket[b], 1u) == (unsigned)(nb - 1);
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
+  if (!last_block(&ticket[b], nb)) return;
   const volatile double* q = p;
   for (int j = threadIdx.x; j < D; j += blockDim.x) {
     double s = 0, sx = 0, sgd = 0;

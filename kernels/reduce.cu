@@ -45,7 +45,6 @@ extern "C" __global__ void reduce_errnorm(RED_PARAMS, const float* e, const floa
 // into y + k ys, with its own partials and tickets (BiasGrads; K = 1 for BiasGrad).
 extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, const float* x, int N, int X, int R,
                                   int ys) {
-  __shared__ int last;
   const int j = blockIdx.x * 32 + threadIdx.x;
   const int r0 = blockIdx.y * R, r1 = min(N, r0 + R);
   const long long k = blockIdx.z;
@@ -65,12 +64,7 @@ extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, 
     return;
   }
   if (writer) part[(long long)blockIdx.y * X + j] = s;
-  __threadfence();  // the partials are visible before the ticket
-  __syncthreads();
-  if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicAdd(&ticket[blockIdx.x], 1u) == gridDim.y - 1;
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
+  if (!last_block(&ticket[blockIdx.x], gridDim.y)) return;
   if (writer) {
     const volatile double* p = part;
     double t = 0;
@@ -87,7 +81,6 @@ extern "C" __global__ void colsum(float* y, double* part, unsigned int* ticket, 
 // strips. grid (the jobs' K * strips virtual blocks, the largest nb), block
 // (32, COL_GROUPS); virtual block vb0 + k strips + s is strip s of matrix k.
 extern "C" __global__ void colsum_multi(const long long* table, int njobs, double* part, unsigned int* ticket) {
-  __shared__ int last;
   int i = 0;
   while (i + 1 < njobs && table[(i + 1) * 12 + 8] <= (long long)blockIdx.x) i++;
   const long long* job = table + i * 12;
@@ -112,12 +105,7 @@ extern "C" __global__ void colsum_multi(const long long* table, int njobs, doubl
   double* p = part + job[9] + k * nb * X;
   unsigned int* tk = ticket + job[10] + k * strips + s0;
   if (writer) p[(long long)blockIdx.y * X + j] = s;
-  __threadfence();  // the partials are visible before the ticket
-  __syncthreads();
-  if (threadIdx.x == 0 && threadIdx.y == 0) last = atomicAdd(tk, 1u) == (unsigned)(nb - 1);
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
+  if (!last_block(tk, nb)) return;
   if (writer) {
     const volatile double* q = p;
     double t = 0;

@@ -411,21 +411,35 @@ func sgemmScaleC(c []float32, ldc, m, n int, beta float32) {
 	}
 }
 
+// blocking returns the row and column panel sizes of packed and strided
+// (MC and NC rounded up to whole micro-tiles) and grows s for them: B
+// panels at most KC deep (k rounded up to even), A panels KC deep when
+// rowA (kernelRowA's layout), else as deep as B's.
+func (impl *sgemmImpl) blocking(p *sgemmProb, s *sgemmScratch, rowA bool) (mcMax, ncMax int) {
+	mr, nr := impl.mr, impl.nr
+	mcMax = ceilDiv(sgemmMC, mr) * mr
+	ncMax = ceilDiv(sgemmNC, nr) * nr
+	kcMax := min(sgemmKC, p.k+p.k&1)
+	astride := kcMax
+	if rowA {
+		astride = sgemmKC
+	}
+	s.a = sgemmGrow(s.a, min(mcMax, ceilDiv(p.m, mr)*mr)*astride)
+	s.b = sgemmGrow(s.b, min(ncMax, ceilDiv(p.n, nr)*nr)*kcMax)
+	s.t = sgemmGrow(s.t, mr*nr)
+	return mcMax, ncMax
+}
+
 // packed is the blocked algorithm with packing and the micro-kernel.
 func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 	mr, nr := impl.mr, impl.nr
 	m, n, k := p.m, p.n, p.k
-	mcMax := ceilDiv(sgemmMC, mr) * mr
-	ncMax := ceilDiv(sgemmNC, nr) * nr
-	kcMax := min(sgemmKC, k+k&1)
 	rowA := !p.transA && impl.kernelRowA != nil
-	kernel, astride := impl.kernel, kcMax // A panel layout
+	kernel := impl.kernel
 	if rowA {
-		kernel, astride = impl.kernelRowA, sgemmKC
+		kernel = impl.kernelRowA
 	}
-	s.a = sgemmGrow(s.a, min(mcMax, ceilDiv(m, mr)*mr)*astride)
-	s.b = sgemmGrow(s.b, min(ncMax, ceilDiv(n, nr)*nr)*kcMax)
-	s.t = sgemmGrow(s.t, mr*nr)
+	mcMax, ncMax := impl.blocking(p, s, rowA)
 	for j0 := 0; j0 < n; j0 += ncMax {
 		nc := min(ncMax, n-j0)
 		for p0 := 0; p0 < k; p0 += sgemmKC {
@@ -473,17 +487,12 @@ func (impl *sgemmImpl) packed(p *sgemmProb, s *sgemmScratch) {
 func (impl *sgemmImpl) strided(p *sgemmProb, s *sgemmScratch) {
 	mr, nr := impl.mr, impl.nr
 	m, n, k := p.m, p.n, p.k
-	mcMax := ceilDiv(sgemmMC, mr) * mr
-	ncMax := ceilDiv(sgemmNC, nr) * nr
-	kcMax := min(sgemmKC, k+k&1)
+	mcMax, ncMax := impl.blocking(p, s, false)
 	// In place when a depth step stays within a few cache lines (measured:
 	// with strides of 1 KB and more, each depth step touching another page,
 	// packing is faster).
 	directA := p.alpha == 1 && impl.directLD > 0 && (!p.transA || p.lda <= impl.directLD)
 	directB := !p.transB && p.ldb <= impl.directLD
-	s.a = sgemmGrow(s.a, min(mcMax, ceilDiv(m, mr)*mr)*kcMax)
-	s.b = sgemmGrow(s.b, min(ncMax, ceilDiv(n, nr)*nr)*kcMax)
-	s.t = sgemmGrow(s.t, mr*nr)
 	for j0 := 0; j0 < n; j0 += ncMax {
 		nc := min(ncMax, n-j0)
 		for p0 := 0; p0 < k; p0 += sgemmKC {
